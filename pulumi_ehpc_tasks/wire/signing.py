@@ -112,7 +112,9 @@ def v3_canonical_request(
 ) -> tuple[str, str]:
     """Return `(canonical_request, signed_headers)` for the V3 scheme."""
     canon_headers, signed = _canonical_headers(headers)
-    creq = "\n".join([method.upper(), path or "/", canonical_query(query), canon_headers, signed, payload_hash])
+    creq = "\n".join(
+        [method.upper(), path or "/", canonical_query(query), canon_headers, signed, payload_hash]
+    )
     return creq, signed
 
 

@@ -1,0 +1,128 @@
+"""The admin API under `/_emulator/` (loopback clients only): health, reset, stats, nodes, faults, scripts."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from . import render
+from .faults import Fault
+from .state import OUTCOMES, TASK_TYPES, TaskScript
+
+if TYPE_CHECKING:
+    from .app import Emulator
+
+Endpoint = Callable[[Request], Awaitable[JSONResponse]]
+_LOOPBACK = ("127.", "::1", "localhost")
+
+
+def _loopback_only(endpoint: Endpoint) -> Endpoint:
+    async def guarded(request: Request) -> JSONResponse:
+        client = request.client.host if request.client else ""
+        if not client.startswith(_LOOPBACK):
+            return JSONResponse({"error": "the admin API answers loopback clients only"}, 403)
+        return await endpoint(request)
+
+    return guarded
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    body = await request.body()
+    if not body:
+        return {}
+    data = await request.json()
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    return data
+
+
+def _script(data: dict[str, Any]) -> TaskScript:
+    action = data.get("action")
+    if action not in (None, "*", *TASK_TYPES):
+        raise ValueError(f"action must be null or one of {sorted(TASK_TYPES)}")
+    outcome = data.get("outcome", "Success")
+    if outcome not in OUTCOMES:
+        raise ValueError(f"outcome must be one of {OUTCOMES}")
+    script = TaskScript(
+        action=action,
+        outcome=outcome,
+        succeed_count=data.get("succeed_count"),
+        stuck_at_step=data.get("stuck_at_step"),
+        duration_s=data.get("duration_s"),
+        total_steps=data.get("total_steps"),
+    )
+    for name in ("succeed_count", "stuck_at_step", "total_steps"):
+        value = getattr(script, name)
+        if value is not None and (
+            not isinstance(value, int) or value < (0 if name == "succeed_count" else 1)
+        ):
+            raise ValueError(f"{name} must be a positive integer or null")
+    if script.duration_s is not None and float(script.duration_s) < 0:
+        raise ValueError("duration_s must be >= 0")
+    return script
+
+
+def admin_routes(emu: Emulator) -> list[Route]:
+    """Routes bound to one emulator instance."""
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse(
+            {
+                "status": "ok",
+                "cluster_id": emu.config.cluster_id,
+                "open_tasks": len(emu.backend.open_task_ids()),
+            }
+        )
+
+    async def reset(request: Request) -> JSONResponse:
+        emu.reset()
+        return JSONResponse({"status": "reset"})
+
+    async def stats(request: Request) -> JSONResponse:
+        b = emu.backend
+        with b.lock:
+            b.advance()
+            now = time.time()
+            tasks = {t.task_id: render.admin_task(t, now) for t in b.tasks.values()}
+        return JSONResponse({"requests": dict(emu.requests), "tasks": tasks})
+
+    async def nodes(request: Request) -> JSONResponse:
+        b = emu.backend
+        with b.lock:
+            b.advance()
+            items = [render.admin_node(n) for n in sorted(b.nodes.values(), key=lambda n: n.added_at)]
+        return JSONResponse({"nodes": items})
+
+    async def faults(request: Request) -> JSONResponse:
+        if request.method == "DELETE":
+            emu.faults.clear()
+        elif request.method == "POST":
+            try:
+                emu.faults.add(Fault.from_json(await _json(request)))
+            except (ValueError, TypeError) as exc:
+                return JSONResponse({"error": str(exc)}, 400)
+        return JSONResponse({"faults": emu.faults.to_json()})
+
+    async def next_task(request: Request) -> JSONResponse:
+        try:
+            script = _script(await _json(request))
+        except (ValueError, TypeError) as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+        with emu.backend.lock:
+            emu.backend.scripts.append(script)
+            queued = len(emu.backend.scripts)
+        return JSONResponse({"queued": queued})
+
+    return [
+        Route("/_emulator/health", _loopback_only(health), methods=["GET"]),
+        Route("/_emulator/reset", _loopback_only(reset), methods=["POST"]),
+        Route("/_emulator/stats", _loopback_only(stats), methods=["GET"]),
+        Route("/_emulator/nodes", _loopback_only(nodes), methods=["GET"]),
+        Route("/_emulator/faults", _loopback_only(faults), methods=["GET", "POST", "DELETE"]),
+        Route("/_emulator/next-task", _loopback_only(next_task), methods=["POST"]),
+    ]

@@ -1,0 +1,204 @@
+"""The Starlette ASGI app: the RPC endpoint on `/` plus the loopback-only admin API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from ..wire.signing import API_VERSION
+from . import render
+from .admin import admin_routes
+from .auth import KeyPair, Verifier
+from .backend import Backend
+from .config import EmulatorConfig
+from .errors import ApiError
+from .faults import FaultTable
+from .handlers import HANDLERS, READ_ONLY, Context
+from .params import Params
+from .persistence import Store
+
+log = logging.getLogger(__name__)
+_TRANSPORT_KEY = "ehpc_emulator.transport"
+
+
+class Emulator:
+    """Everything one running emulator owns: state, verifier, faults, counters and the ASGI app."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.backend = Backend(
+            region=config.region,
+            step_seconds=config.step_seconds,
+            seed=config.seed,
+            capacity=config.capacity,
+            capacity_overrides=config.capacity_overrides,
+        )
+        keys = [KeyPair(config.access_key_id, config.access_key_secret)]
+        if config.sts:
+            keys.append(KeyPair(*config.sts))
+        self.verifier = Verifier(keys)
+        self.faults = FaultTable(config.seed, config.latency_s)
+        for fault in config.faults:
+            self.faults.add(fault)
+        self.requests: Counter[str] = Counter()
+        self.store = Store(config.state_path) if config.state_path else None
+        if self.store and not self.store.is_empty():
+            self.store.load_into(self.backend)
+        else:
+            self.backend.seed_cluster(config.cluster_id)
+        self.flush()
+        self.app = Starlette(
+            routes=[Route("/", _AsgiEndpoint(self), methods=["GET", "POST"]), *admin_routes(self)],
+            lifespan=self._lifespan,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Remember uvicorn's transport before Starlette wraps `send`, so a fault can drop the connection.
+        if scope["type"] == "http":
+            cycle = getattr(send, "__self__", None)
+            scope[_TRANSPORT_KEY] = getattr(cycle, "transport", None)
+        await self.app(scope, receive, send)
+
+    def flush(self) -> None:
+        if self.store:
+            self.store.flush(self.backend)
+
+    def reset(self) -> None:
+        self.backend.reset()
+        self.faults.clear()
+        self.requests.clear()
+        self.verifier.nonces.clear()
+        self.backend.seed_cluster(self.config.cluster_id)
+        self.flush()
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        ticker = asyncio.create_task(self._tick())
+        try:
+            yield
+        finally:
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+            self.backend.advance()
+            self.flush()
+            if self.store:
+                self.store.close()
+
+    async def _tick(self) -> None:
+        """Applies task completions even when nobody reads, so node status follows the schedule."""
+        while True:
+            await asyncio.sleep(self.config.tick_s)
+            try:
+                if self.backend.advance():
+                    self.flush()
+            except Exception:  # keep ticking; a persistence hiccup must not freeze task progress
+                log.exception("emulator ticker failed")
+
+    async def api(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        request_id = str(uuid.uuid4()).upper()
+        host = request.headers.get("host", "ehpc.emulator")
+        try:
+            response = await self._handle(request, request_id)
+        except _Drop:
+            await self._drop(scope)  # no response at all; `after` drops have already changed state
+            return
+        except ApiError as err:
+            response = JSONResponse(render.error_body(err, request_id, host), err.status, headers=err.headers)
+        except Exception:
+            log.exception("emulator request failed")
+            internal = ApiError("InternalError")
+            response = JSONResponse(render.error_body(internal, request_id, host), internal.status)
+        await response(scope, receive, send)
+
+    async def _handle(self, request: Request, request_id: str) -> Response:
+        body = await request.body()
+        query = parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        form: list[tuple[str, str]] = []
+        if request.method == "POST" and request.headers.get("content-type", "").startswith(
+            "application/x-www-form-urlencoded"
+        ):
+            form = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+        verified = self.verifier.verify(
+            request.method, request.url.path, query, form, list(request.headers.items()), body, time.time()
+        )
+        action = verified.action
+        if not action:
+            raise ApiError(
+                "MissingParameter",
+                'The input parameter "Action" that is mandatory for processing this request is not supplied.',
+            )
+        if verified.version and verified.version != API_VERSION:
+            raise ApiError(
+                "InvalidVersion", f"Specified parameter Version {verified.version!r} is not valid."
+            )
+        handler = HANDLERS.get(action)
+        if handler is None:
+            raise ApiError("InvalidAction.NotFound", f"Specified api {action!r} is not found.")
+        self.requests[action] += 1
+        decision = self.faults.decide(action)
+        if decision.latency_s:
+            await asyncio.sleep(decision.latency_s)
+        if decision.drop == "before":
+            raise _Drop(after=False)
+        if decision.error is not None:
+            raise decision.error
+        params = Params(dict(query + form))
+        params.values.pop("Signature", None)
+        backend = self.backend
+        with backend.lock:
+            backend.advance()
+            try:
+                result = handler(Context(backend, request_id, params, action))
+            finally:
+                if action not in READ_ONLY or backend.changed or backend.removed:
+                    self.flush()
+        if decision.drop == "after":
+            raise _Drop(after=True)
+        return JSONResponse(result)
+
+    @staticmethod
+    async def _drop(scope: Scope) -> None:
+        transport: Any = scope.get(_TRANSPORT_KEY)
+        if transport is None:
+            raise RuntimeError("cannot drop a connection outside uvicorn")
+        transport.close()
+        # Let uvicorn see connection_lost, so it does not try to answer a 500 on a closed transport.
+        for _ in range(3):
+            await asyncio.sleep(0)
+
+
+class _AsgiEndpoint:
+    """Starlette treats a bound method as a request/response function; this object is a raw ASGI app,
+    which the endpoint needs so it can answer nothing at all when a fault drops the connection."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.emulator.api(scope, receive, send)
+
+
+class _Drop(Exception):
+    def __init__(self, after: bool) -> None:
+        super().__init__("drop after" if after else "drop before")
+        self.after = after
+
+
+def build_app(config: EmulatorConfig) -> Emulator:
+    """The ASGI callable for uvicorn (the `Emulator` itself) with its state."""
+    return Emulator(config)

@@ -1,0 +1,32 @@
+"""Emulator settings shared by the CLI, the test helper and the app factory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .faults import Fault
+
+DEFAULT_ACCESS_KEY_ID = "LTAIemulatorDEMO0001"
+DEFAULT_ACCESS_KEY_SECRET = "emulatorDemoSecret0123456789ABCDEF"
+DEFAULT_REGION = "cn-hangzhou"
+DEFAULT_CLUSTER_ID = "ehpc-hz-demo000001"
+
+
+@dataclass
+class EmulatorConfig:
+    host: str = "127.0.0.1"
+    port: int = 0
+    access_key_id: str = DEFAULT_ACCESS_KEY_ID
+    access_key_secret: str = DEFAULT_ACCESS_KEY_SECRET
+    # Optional STS triple (id, secret, token) accepted in addition to the plain key pair.
+    sts: tuple[str, str, str] | None = None
+    step_seconds: float = 2.0
+    seed: int | None = None
+    state_path: str | None = None
+    region: str = DEFAULT_REGION
+    cluster_id: str = DEFAULT_CLUSTER_ID
+    capacity: int = 500
+    capacity_overrides: dict[tuple[str, str], int] = field(default_factory=dict)
+    faults: list[Fault] = field(default_factory=list)
+    latency_s: float = 0.0
+    tick_s: float = 0.02  # background ticker period; completion times come from the schedule, not this

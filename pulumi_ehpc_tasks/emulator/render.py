@@ -1,0 +1,242 @@
+"""The only place wire shapes are built: model objects in, JSON-ready dicts out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from .errors import ApiError
+from .state import Cluster, Node, Task
+
+RECOMMEND = "https://api.aliyun.com/troubleshoot?q={code}&product=EHPC"
+_ROLES = {"Manager": ["Scheduler", "Account"], "Login": ["Login"], "Compute": ["Compute"]}
+_CPU = {"large": 2, "xlarge": 4, "2xlarge": 8, "4xlarge": 16, "8xlarge": 32}
+
+
+def iso(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def error_body(err: ApiError, request_id: str, host: str) -> dict[str, Any]:
+    return {
+        "RequestId": request_id,
+        "HostId": host,
+        "Code": err.code,
+        "Message": err.message,
+        "Recommend": RECOMMEND.format(code=err.code),
+    }
+
+
+def task(t: Task, now: float) -> dict[str, Any]:
+    status = t.status_at(now)
+    if t.task_type in ("AddComputes", "CreateCluster"):
+        result = json.dumps({"Instances": t.result_instances})
+    else:
+        result = "{}"
+    return {
+        "TaskId": t.task_id,
+        "ClusterId": t.cluster_id,
+        "TaskType": t.task_type,
+        "Status": status,
+        "CurrentStep": t.current_step_at(now),
+        "TotalSteps": t.total_steps,
+        "Request": json.dumps(t.request),
+        "Result": result,
+        "Errors": json.dumps(t.errors),
+    }
+
+
+def _resources(itype: str) -> dict[str, int]:
+    cpu = _CPU.get(itype.rsplit(".", 1)[-1], 2)
+    return {"Cpu": cpu, "Gpu": 0, "Memory": cpu * 4}
+
+
+def node(n: Node, region: str) -> dict[str, Any]:
+    return {
+        "Id": n.instance_id,
+        "HostName": n.hostname,
+        "Status": n.status,
+        "StateInSched": "free" if n.status == "running" else "down",
+        "Roles": {"Role": _ROLES[n.role]},
+        "AddTime": iso(n.added_at),
+        "CreateMode": n.create_mode,
+        "CreatedByEhpc": True,
+        "Expired": False,
+        "ExpiredTime": "",
+        "HtEnabled": True,
+        "ImageId": n.image_id,
+        "ImageOwnerAlias": "system",
+        "InstanceType": n.instance_type,
+        "IpAddress": n.ip,
+        "PublicIpAddress": "",
+        "Location": "PublicCloud",
+        "LockReason": "",
+        "RegionId": region,
+        "ZoneId": n.zone_id,
+        "VpcId": "vpc-bp1emulator0000000001",
+        "VSwitchId": "vsw-bp1emulator0000000001",
+        "SpotStrategy": n.spot_strategy,
+        "Version": "2.0.0",
+        "TotalResources": _resources(n.instance_type),
+        "UsedResources": {"Cpu": 0, "Gpu": 0, "Memory": 0},
+    }
+
+
+def _counts(nodes: list[Node]) -> dict[str, int]:
+    return {
+        "Total": len(nodes),
+        "NormalCount": sum(n.status == "running" for n in nodes),
+        "ExceptionCount": sum(n.status == "exception" for n in nodes),
+        "OperatingCount": sum(n.status in ("initing", "releasing") for n in nodes),
+        "StoppedCount": sum(n.status == "stopped" for n in nodes),
+    }
+
+
+def cluster_simple(c: Cluster, nodes: list[Node]) -> dict[str, Any]:
+    computes = [n for n in nodes if n.role == "Compute"]
+    managers = [n for n in nodes if n.role == "Manager"]
+    logins = [n.hostname for n in nodes if n.role == "Login"]
+    cpu = sum(_resources(n.instance_type)["Cpu"] for n in computes)
+    return {
+        "Id": c.cluster_id,
+        "Name": c.name,
+        "Description": c.description,
+        "Status": c.status,
+        "RegionId": c.region_id,
+        "ZoneId": c.zone_id,
+        "VpcId": c.vpc_id,
+        "VSwitchId": c.vswitch_id,
+        "CreateTime": iso(c.created_at),
+        "DeployMode": c.deploy_mode,
+        "SchedulerType": c.scheduler_type,
+        "AccountType": c.account_type,
+        "OsTag": c.os_tag,
+        "BaseOsTag": c.os_tag,
+        "ImageId": c.image_id,
+        "ImageOwnerAlias": c.image_owner_alias,
+        "InstanceType": c.compute_instance_type,
+        "InstanceChargeType": c.ecs_charge_type,
+        "Count": len(nodes),
+        "ClientVersion": "2.0.0",
+        "EhpcVersion": "2.0.0",
+        "HasPlugin": False,
+        "IsComputeEss": False,
+        "Location": "PublicCloud",
+        "LoginNodes": ",".join(logins),
+        "NodePrefix": "",
+        "NodeSuffix": "",
+        "ResourceGroupId": "",
+        "ComputeSpotStrategy": "NoSpot",
+        "ComputeSpotPriceLimit": 0.0,
+        "Computes": _counts(computes),
+        "Managers": _counts(managers),
+        "TotalResources": {"Cpu": cpu, "Gpu": 0, "Memory": cpu * 4096},
+        "UsedResources": {"Cpu": 0, "Gpu": 0, "Memory": 0},
+    }
+
+
+def cluster_info(c: Cluster, nodes: list[Node]) -> dict[str, Any]:
+    def ecs(role: str, itype: str) -> dict[str, Any]:
+        return {"Count": sum(n.role == role for n in nodes), "InstanceType": itype}
+
+    return {
+        "Id": c.cluster_id,
+        "Name": c.name,
+        "Description": c.description,
+        "Status": c.status,
+        "RegionId": c.region_id,
+        "ZoneId": c.zone_id,
+        "VpcId": c.vpc_id,
+        "VSwitchId": c.vswitch_id,
+        "SecurityGroupId": c.security_group_id,
+        "CreateTime": iso(c.created_at),
+        "DeployMode": c.deploy_mode,
+        "HaEnable": c.ha_enable,
+        "SchedulerType": c.scheduler_type,
+        "SchedulerVersion": "19.1.1",
+        "SchedulerPreInstall": 1,
+        "AccountType": c.account_type,
+        "Domain": "",
+        "OsTag": c.os_tag,
+        "BaseOsTag": c.os_tag,
+        "ImageId": c.image_id,
+        "ImageName": c.os_tag,
+        "ImageOwnerAlias": c.image_owner_alias,
+        "InitialImage": {"ImageId": c.image_id, "ImageOwnerAlias": c.image_owner_alias, "OsTag": c.os_tag},
+        "EcsChargeType": c.ecs_charge_type,
+        "Period": "1",
+        "PeriodUnit": "Month",
+        "AutoRenew": "false",
+        "AutoRenewPeriod": "1",
+        "ComputeSpotStrategy": "NoSpot",
+        "ComputeSpotPriceLimit": "0",
+        "ClientVersion": "2.0.0",
+        "ClusterVersion": "1.0",
+        "KeyPairName": "",
+        "Location": "PublicCloud",
+        "RamRoleName": "",
+        "RamNodeTypes": "",
+        "ResourceGroupId": "",
+        "SccClusterId": "",
+        "Plugin": "",
+        "WithoutAgent": 0,
+        "VolumeType": "nas",
+        "VolumeId": "",
+        "VolumeMountpoint": "",
+        "VolumeProtocol": "nfs",
+        "RemoteDirectory": "/",
+        "OpenldapPar": {},
+        "WinAdPar": {},
+        "EcsInfo": {
+            "Manager": ecs("Manager", c.manager_instance_type),
+            "Compute": ecs("Compute", c.compute_instance_type),
+            "Login": ecs("Login", c.login_instance_type),
+            "ProxyMgr": {"Count": 0, "InstanceType": ""},
+        },
+        "Applications": {"ApplicationInfo": []},
+        "PostInstallScripts": {"PostInstallScriptInfo": []},
+        "AddOnsInfo": {"AddOnsInfo": []},
+        "Nodes": {"NodesInfo": []},
+        "OnPremiseInfo": {"OnPremiseInfo": []},
+    }
+
+
+def admin_node(n: Node) -> dict[str, Any]:
+    return {
+        "InstanceId": n.instance_id,
+        "ClusterId": n.cluster_id,
+        "Role": n.role,
+        "Status": n.status,
+        "HostName": n.hostname,
+        "Ip": n.ip,
+        "ZoneId": n.zone_id,
+        "InstanceType": n.instance_type,
+    }
+
+
+def admin_task(t: Task, now: float) -> dict[str, Any]:
+    return {
+        "TaskType": t.task_type,
+        "ClusterId": t.cluster_id,
+        "Status": t.status_at(now),
+        "CreatedAt": t.created_at,
+        "CompletedAt": t.completed_at if t.status_at(now) != "Processing" else None,
+        "TotalSteps": t.total_steps,
+        "CurrentStep": t.current_step_at(now),
+    }
+
+
+def task_started(
+    request_id: str, t: Task, instance_ids: list[str] | None = None, cluster_id: str | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"RequestId": request_id, "TaskId": t.task_id}
+    if instance_ids is not None:
+        body["InstanceIds"] = {"InstanceId": instance_ids}
+    if cluster_id is not None:
+        body["ClusterId"] = cluster_id
+    return body
+
+
+def page(request_id: str, total: int, number: int, size: int, **items: Any) -> dict[str, Any]:
+    return {"RequestId": request_id, "TotalCount": total, "PageNumber": number, "PageSize": size, **items}

@@ -1,0 +1,175 @@
+"""The emulator's state model: plain dataclasses with no knowledge of the wire format."""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+PROCESSING = "Processing"
+SUCCESS = "Success"
+FAILED = "Failed"
+PARTIAL_FAIL = "PartialFail"
+OUTCOMES = (SUCCESS, FAILED, PARTIAL_FAIL)
+
+# Action -> ListTasks TaskType (they differ for the node operations).
+TASK_TYPES: dict[str, str] = {
+    "AddNodes": "AddComputes",
+    "DeleteNodes": "DeleteComputes",
+    "StartNodes": "StartComputes",
+    "StopNodes": "StopComputes",
+    "ResetNodes": "ResetCompute",
+    "CreateCluster": "CreateCluster",
+    "StartCluster": "StartCluster",
+    "StopCluster": "StopCluster",
+    "DeleteCluster": "DeleteCluster",
+}
+
+# Default number of steps per task type (the seed page shows a 35-step StopCluster; ours are shorter).
+DEFAULT_STEPS: dict[str, int] = {
+    "CreateCluster": 12,
+    "StartCluster": 5,
+    "StopCluster": 5,
+    "DeleteCluster": 4,
+    "AddComputes": 6,
+    "StartComputes": 3,
+    "StopComputes": 3,
+    "ResetCompute": 4,
+    "DeleteComputes": 3,
+}
+
+
+@dataclass
+class Node:
+    """One ECS instance belonging to a cluster."""
+
+    instance_id: str
+    cluster_id: str
+    role: str  # Manager, Login, Compute
+    status: str  # uninit, exception, running, initing, releasing, stopped
+    hostname: str
+    ip: str
+    zone_id: str
+    instance_type: str
+    added_at: float
+    image_id: str = "centos_7_06_64_20G_alibase_20190711.vhd"
+    create_mode: str = "manual"
+    spot_strategy: str = "NoSpot"
+    busy_task: str | None = None
+
+
+@dataclass
+class Cluster:
+    """An E-HPC cluster; its nodes live in the backend's node table."""
+
+    cluster_id: str
+    name: str
+    status: str  # creating, running, stopped, exception, releasing
+    region_id: str
+    zone_id: str
+    created_at: float
+    description: str = ""
+    deploy_mode: str = "Standard"
+    scheduler_type: str = "pbs"
+    account_type: str = "nis"
+    os_tag: str = "CentOS_7.6_64"
+    image_id: str = "centos_7_06_64_20G_alibase_20190711.vhd"
+    image_owner_alias: str = "system"
+    vpc_id: str = "vpc-bp1emulator0000000001"
+    vswitch_id: str = "vsw-bp1emulator0000000001"
+    security_group_id: str = "sg-bp1emulator0000000001"
+    ecs_charge_type: str = "PostPaid"
+    manager_instance_type: str = "ecs.g6.large"
+    login_instance_type: str = "ecs.g6.large"
+    compute_instance_type: str = "ecs.c7.large"
+    ha_enable: bool = False
+    host_counters: dict[str, int] = field(default_factory=dict)  # per role: compute0, compute1, ...
+    ip_counter: int = 10
+    busy_task: str | None = None
+
+
+@dataclass
+class Task:
+    """An asynchronous task. Its whole future is fixed at creation: `step_ends` are absolute epoch times
+    (math.inf for a step scripted to never finish), and `outcome` is what it becomes after the last one."""
+
+    task_id: str
+    cluster_id: str
+    task_type: str
+    created_at: float
+    step_ends: list[float]
+    outcome: str
+    request: dict[str, Any]
+    targets: list[str] = field(default_factory=list)  # node ids the task acts on
+    succeed: list[str] = field(default_factory=list)  # subset of targets that end well
+    errors: list[dict[str, str]] = field(default_factory=list)  # known up front (e.g. capacity)
+    result_instances: list[dict[str, str]] = field(default_factory=list)
+    prev_status: dict[str, str] = field(default_factory=dict)  # to roll back on failure
+    applied: bool = False  # terminal effects applied to nodes/cluster
+
+    @property
+    def total_steps(self) -> int:
+        return len(self.step_ends)
+
+    @property
+    def completed_at(self) -> float | None:
+        """The scheduled end of the final step: exact, independent of when anyone looked."""
+        end = self.step_ends[-1]
+        return None if math.isinf(end) else end
+
+    def status_at(self, now: float) -> str:
+        end = self.completed_at
+        return self.outcome if end is not None and now >= end else PROCESSING
+
+    def current_step_at(self, now: float) -> int:
+        done = sum(1 for e in self.step_ends if e <= now)
+        return min(self.total_steps, done + 1) if done < self.total_steps else self.total_steps
+
+
+@dataclass
+class TaskScript:
+    """A scripted outcome for the next task (of one action, or any when `action` is None)."""
+
+    action: str | None = None
+    outcome: str = SUCCESS
+    succeed_count: int | None = None
+    stuck_at_step: int | None = None
+    duration_s: float | None = None
+    total_steps: int | None = None
+
+
+@dataclass
+class IdempotencyRecord:
+    """What a ClientToken was first used for, so a retry gets the original answer."""
+
+    key: str  # action + ":" + token
+    fingerprint: str
+    response: dict[str, Any]
+
+
+def make_schedule(
+    rng: random.Random,
+    now: float,
+    steps: int,
+    mean_s: float,
+    duration_s: float | None = None,
+    stuck_at_step: int | None = None,
+) -> list[float]:
+    """Absolute end time of each step: irregular durations around `mean_s`, or scaled to `duration_s`."""
+    steps = max(1, steps)
+    weights = [rng.uniform(0.3, 1.7) for _ in range(steps)]
+    total_w = sum(weights)
+    if duration_s is not None:
+        durations = [duration_s * w / total_w for w in weights]
+    else:
+        durations = [mean_s * w for w in weights]
+    ends: list[float] = []
+    t = now
+    for i, d in enumerate(durations):
+        t += d
+        stuck = stuck_at_step is not None and i + 1 >= stuck_at_step
+        ends.append(math.inf if stuck else t)
+    if duration_s is not None and stuck_at_step is None:
+        ends[-1] = now + duration_s  # exact, regardless of float rounding in the sum
+    return ends

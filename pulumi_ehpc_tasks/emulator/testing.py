@@ -1,0 +1,92 @@
+"""`running_emulator`: a real emulator on a free loopback port, in a background thread, for tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from ..wire.signing import Credentials
+from .app import Emulator
+from .config import EmulatorConfig
+from .faults import Fault
+from .server import bind, endpoint_of, make_server
+
+__all__ = ["EmulatorHandle", "running_emulator"]
+
+
+@dataclass
+class EmulatorHandle:
+    endpoint: str
+    credentials: Credentials
+    cluster_id: str
+    admin: httpx.Client
+    emulator: Emulator
+    port: int
+
+    @property
+    def backend(self) -> Any:
+        return self.emulator.backend
+
+    def stats(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.admin.get("/_emulator/stats").raise_for_status().json()
+        return data
+
+    def nodes(self) -> list[dict[str, Any]]:
+        nodes: list[dict[str, Any]] = self.admin.get("/_emulator/nodes").raise_for_status().json()["nodes"]
+        return nodes
+
+    def fault(self, **rule: Any) -> None:
+        self.admin.post("/_emulator/faults", json=rule).raise_for_status()
+
+    def next_task(self, **script: Any) -> None:
+        self.admin.post("/_emulator/next-task", json=script).raise_for_status()
+
+
+@contextlib.contextmanager
+def running_emulator(
+    *, faults: list[str | Fault] | None = None, startup_timeout_s: float = 20.0, **options: Any
+) -> Iterator[EmulatorHandle]:
+    """Start an emulator (options are `EmulatorConfig` fields, e.g. `step_seconds=0.02, seed=1`).
+
+    `faults` may be CLI-style strings (`"AddNodes:ServiceUnavailable:0.5"`) or `Fault` objects.
+    """
+    rules = [f if isinstance(f, Fault) else Fault.parse_cli(f) for f in (faults or [])]
+    options.setdefault("port", 0)
+    config = EmulatorConfig(faults=rules, **options)
+    sock = bind(config.host, config.port)
+    endpoint = endpoint_of(sock)
+    emulator = Emulator(config)
+    server = make_server(emulator)
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(server.serve(sockets=[sock]))
+        except BaseException as exc:  # surfaced to the caller below
+            errors.append(exc)
+
+    thread = threading.Thread(target=target, name="ehpc-emulator", daemon=True)
+    thread.start()
+    admin = httpx.Client(base_url=endpoint, timeout=30.0)
+    try:
+        deadline = startup_timeout_s
+        while not server.started:
+            if errors or not thread.is_alive():
+                raise RuntimeError(f"emulator failed to start: {errors!r}")
+            thread.join(0.01)
+            deadline -= 0.01
+            if deadline <= 0:
+                raise TimeoutError("emulator did not start")
+        creds = Credentials(config.access_key_id, config.access_key_secret, source="emulator")
+        yield EmulatorHandle(endpoint, creds, config.cluster_id, admin, emulator, sock.getsockname()[1])
+    finally:
+        admin.close()
+        server.should_exit = True
+        thread.join(15)
+        sock.close()

@@ -1,0 +1,305 @@
+"""NodeGroup: compute nodes of one shape, added by AddNodes and awaited until the task is terminal.
+
+Lifecycle: create = AddNodes + wait (AddComputes); `count` up = AddNodes of the difference; `count`
+down = DeleteNodes of failed-then-newest nodes (DeleteComputes); delete = DeleteNodes + wait.
+Changing what AddNodes fixes at creation (instance type, image, zone, vswitch, ...) replaces the group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pulumi.dynamic import (
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from ..waiting import FinishedTask, Outcome
+from ..wire import NodeInfo
+from .errors import install_clean_errors, register_user_facing
+from .inputs import NodeGroupInputs, PartialFailure, check_inputs
+from .settings import ProviderSettings, settings_from_config
+from .tasks import (
+    MAX_TOKEN_GENERATIONS,
+    Op,
+    client_token,
+    issue_unkeyed,
+    list_compute_nodes,
+    wait_with_progress,
+)
+
+__all__ = ["NODE_GROUP_REPLACE_KEYS", "NodeGroupError", "NodeGroupProvider"]
+
+# AddNodes fixes these for the nodes it adds; a change can only be applied by new nodes.
+NODE_GROUP_REPLACE_KEYS = (
+    "cluster_id",
+    "instance_type",
+    "image_id",
+    "image_owner_alias",
+    "zone_id",
+    "vswitch_id",
+    "ecs_charge_type",
+    "system_disk_type",
+    "system_disk_size",
+    "compute_spot_strategy",
+    "compute_spot_price_limit",
+    "host_name_prefix",
+    "host_name_suffix",
+    "job_queue",
+)
+# Inputs that only steer the provider (or future adds): updated in place.
+_IN_PLACE_KEYS = ("count", "min_count", "partial_failure", "max_retries", "release_instances", "timeouts")
+# Wire names of AddNodes parameters, by input name.
+_ADD_PARAMS = {
+    "instance_type": "instance_type",
+    "image_id": "image_id",
+    "image_owner_alias": "image_owner_alias",
+    "zone_id": "zone_id",
+    "vswitch_id": "v_switch_id",
+    "ecs_charge_type": "ecs_charge_type",
+    "system_disk_type": "system_disk_type",
+    "system_disk_size": "system_disk_size",
+    "compute_spot_strategy": "compute_spot_strategy",
+    "compute_spot_price_limit": "compute_spot_price_limit",
+    "host_name_prefix": "host_name_prefix",
+    "host_name_suffix": "host_name_suffix",
+    "job_queue": "job_queue",
+}
+
+
+class NodeGroupError(Exception):
+    """A NodeGroup operation could not reach the requested state; the message says what to do."""
+
+
+register_user_facing(NodeGroupError)
+
+
+def _instance_out(node_id: str, ip: str = "", hostname: str = "", role: str = "compute") -> dict[str, str]:
+    return {"instance_id": node_id, "ip": ip, "hostname": hostname, "role": role.lower() or "compute"}
+
+
+class _Adds:
+    """What one or more AddNodes tasks produced, accumulated for the outputs."""
+
+    def __init__(self) -> None:
+        self.instances: list[dict[str, str]] = []
+        self.errors: list[dict[str, str]] = []
+        self.last: FinishedTask | None = None
+
+    def absorb(self, finished: FinishedTask, live: Mapping[str, NodeInfo]) -> int:
+        """Record the instances of `finished` that exist now; return how many."""
+        self.last = finished
+        known = {i["instance_id"] for i in self.instances}
+        added = 0
+        for inst in finished.task.result.instances:
+            if inst.instance_id in live and inst.instance_id not in known:
+                node = live[inst.instance_id]
+                self.instances.append(
+                    _instance_out(inst.instance_id, inst.ip or (node.ip_address or ""), inst.hostname or node.host_name)
+                )
+                added += 1
+        for err in finished.task.errors:
+            self.errors.append({"code": err.code, "message": err.message, "instance_id": err.instance_id})
+        return added
+
+
+class NodeGroupProvider(ResourceProvider):
+    """CRUD for `NodeGroup`; holds no client or credentials when pickled into state."""
+
+    serialize_as_secret_always = False
+
+    def configure(self, req: ConfigureRequest) -> None:
+        install_clean_errors()
+        self._settings = settings_from_config(req.config)
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _op(self, inputs: NodeGroupInputs) -> Op:
+        settings: ProviderSettings = getattr(self, "_settings", None) or settings_from_config({})
+        self._settings = settings
+        return Op(settings.client(), inputs.cluster_id, inputs.urn or "")
+
+    @staticmethod
+    def _inputs(props: Mapping[str, Any]) -> NodeGroupInputs:
+        fields = set(NodeGroupInputs.model_fields)
+        return NodeGroupInputs.model_validate({k: v for k, v in props.items() if k in fields and v is not None})
+
+    @staticmethod
+    def _add_params(inputs: NodeGroupInputs) -> dict[str, Any]:
+        values = inputs.model_dump()
+        return {wire: values[name] for name, wire in _ADD_PARAMS.items() if values.get(name) is not None}
+
+    def _add(self, op: Op, inputs: NodeGroupInputs, count: int, purpose: str, adds: _Adds) -> FinishedTask:
+        """AddNodes `count` nodes and wait; re-attach to an earlier identical call instead of duplicating."""
+        params = self._add_params(inputs)
+        if inputs.min_count is not None:
+            params["min_count"] = min(inputs.min_count, count)
+        for generation in range(MAX_TOKEN_GENERATIONS):
+            token = client_token(op.urn, purpose, {**params, "count": count}, generation)
+            resp = op.client.add_nodes(cluster_id=op.cluster_id, count=count, client_token=token, **params)
+            op.info(f"AddNodes task {resp.task_id}: adding {count} node(s) to {op.cluster_id}")
+            finished = wait_with_progress(op, resp.task_id, "AddNodes", inputs.timeouts.create)
+            live = list_compute_nodes(op.client, op.cluster_id)
+            listed = [i.instance_id for i in finished.task.result.instances]
+            if listed and not any(i in live for i in listed):
+                # A token from an earlier incarnation whose nodes are gone: the next generation is new.
+                continue
+            adds.absorb(finished, live)
+            return finished
+        raise RuntimeError(f"AddNodes kept answering with tasks whose nodes are gone ({MAX_TOKEN_GENERATIONS} tokens)")
+
+    def _delete(self, op: Op, instance_ids: Sequence[str], release: bool, timeout_s: float) -> None:
+        """DeleteNodes those of `instance_ids` that still exist, and wait until they are gone."""
+        live = list_compute_nodes(op.client, op.cluster_id)
+        targets = [i for i in instance_ids if i in live]
+        if not targets:
+            return
+
+        def send() -> str:
+            resp = op.client.delete_nodes(cluster_id=op.cluster_id, instance_ids=targets, release_instance=release)
+            return resp.task_id
+
+        def gone(nodes: Mapping[str, NodeInfo]) -> bool:
+            return not any(i in nodes for i in targets)
+
+        task_id = issue_unkeyed(op, send, targets, gone)
+        if task_id is None:
+            return
+        op.info(f"DeleteNodes task {task_id}: deleting {len(targets)} node(s) from {op.cluster_id}")
+        wait_with_progress(op, task_id, "DeleteNodes", timeout_s).raise_for_outcome()
+
+    def _grow(self, op: Op, inputs: NodeGroupInputs, want: int, purpose: str, adds: _Adds) -> None:
+        """Add nodes until `adds` holds `want` of them, applying the partial-failure policy."""
+        missing = want - len(adds.instances)
+        finished = self._add(op, inputs, missing, purpose, adds)
+        if finished.outcome is Outcome.FAILURE:
+            self._rollback(op, inputs, adds)
+            finished.raise_for_outcome()
+        attempt = 0
+        while len(adds.instances) < want and inputs.partial_failure is PartialFailure.RETRY:
+            if attempt >= inputs.max_retries:
+                break
+            attempt += 1
+            missing = want - len(adds.instances)
+            op.warning(f"AddNodes added {want - missing} of {want}; retry {attempt}/{inputs.max_retries} for {missing}")
+            self._add(op, inputs, missing, f"{purpose}/retry-{attempt}", adds)
+        short = want - len(adds.instances)
+        if short <= 0:
+            return
+        task = adds.last.task if adds.last else None
+        summary = "; ".join(f"{e['code']}: {e['message']}" for e in adds.errors[-5:]) or "no error detail"
+        if inputs.partial_failure is PartialFailure.ROLLBACK:
+            self._rollback(op, inputs, adds)
+            raise NodeGroupError(
+                f"AddNodes task {task.task_id if task else '?'} on {op.cluster_id} ended PartialFail: "
+                f"{want - short} of {want} nodes were added and have been deleted again "
+                f"(partial_failure='rollback'). Errors: {summary}. Fix the cause (capacity, quota, "
+                "instance type) or use partial_failure='accept'/'retry', then run `pulumi up` again."
+            )
+        op.warning(
+            f"AddNodes task {task.task_id if task else '?'} ended PartialFail: {want - short} of {want} nodes added, "
+            f"{short} failed ({summary}). Kept them (partial_failure='{inputs.partial_failure.value}'); "
+            "the outputs list the failures and the next `pulumi up` adds the missing nodes."
+        )
+
+    def _rollback(self, op: Op, inputs: NodeGroupInputs, adds: _Adds) -> None:
+        ids = [i["instance_id"] for i in adds.instances]
+        if ids:
+            op.warning(f"rolling back: deleting {len(ids)} node(s) added by this operation")
+            self._delete(op, ids, True, inputs.timeouts.delete)
+            adds.instances.clear()
+
+    @staticmethod
+    def _outputs(inputs: NodeGroupInputs, props: Mapping[str, Any], adds: _Adds, prior: Sequence[dict[str, str]]) -> dict[str, Any]:
+        instances = [*prior, *adds.instances]
+        outs = {k: v for k, v in props.items() if not k.startswith("__")}
+        last = adds.last.task if adds.last else None
+        outs.update(
+            instance_ids=[i["instance_id"] for i in instances],
+            instances=instances,
+            failed_count=max(0, inputs.count - len(instances)),
+            errors=adds.errors,
+        )
+        if last is not None:
+            outs.update(
+                task_id=last.task_id,
+                task_type=last.task_type,
+                task_status=last.raw_status,
+                steps={"current": last.current_step, "total": last.total_steps},
+            )
+        return outs
+
+    # -- the provider protocol -----------------------------------------------------------------
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        _, failures = check_inputs(NodeGroupInputs, news)
+        return CheckResult(news, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        replaces = [k for k in NODE_GROUP_REPLACE_KEYS if olds.get(k) != news.get(k)]
+        changed = [k for k in _IN_PLACE_KEYS if olds.get(k) != news.get(k)]
+        have = len(olds.get("instance_ids") or [])
+        if "count" not in changed and news.get("count") is not None and have != news.get("count"):
+            changed.append("count")  # nodes removed out-of-band (seen by refresh): restore the count
+        return DiffResult(
+            changes=bool(replaces or changed),
+            replaces=replaces,
+            stables=["cluster_id"] if not replaces else [],
+            delete_before_replace=False,
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = self._inputs(props)
+        op = self._op(inputs)
+        adds = _Adds()
+        self._grow(op, inputs, inputs.count, "create", adds)
+        first = adds.last.task.task_id if adds.last else "none"
+        return CreateResult(f"{inputs.cluster_id}/{first}", self._outputs(inputs, props, adds, []))
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inputs = self._inputs(news)
+        op = self._op(inputs)
+        prior: list[dict[str, str]] = list(olds.get("instances") or [])
+        live = list_compute_nodes(op.client, op.cluster_id)
+        prior = [i for i in prior if i["instance_id"] in live]
+        adds = _Adds()
+        if len(prior) < inputs.count:
+            have = sorted(i["instance_id"] for i in prior)
+            adds.instances = []
+            purpose = f"scale:{','.join(have)}->{inputs.count}"
+            # _grow counts only new instances; ask for the difference.
+            self._grow(op, inputs, inputs.count - len(prior), purpose, adds)
+        elif len(prior) > inputs.count:
+            victims = self._pick_victims(prior, live, len(prior) - inputs.count)
+            self._delete(op, victims, inputs.release_instances, inputs.timeouts.update)
+            prior = [i for i in prior if i["instance_id"] not in set(victims)]
+        outs = self._outputs(inputs, news, adds, prior)
+        for key in ("task_id", "task_type", "task_status", "steps"):
+            outs.setdefault(key, olds.get(key))
+        return UpdateResult(outs)
+
+    @staticmethod
+    def _pick_victims(prior: Sequence[dict[str, str]], live: Mapping[str, NodeInfo], n: int) -> list[str]:
+        """Failed nodes first, then the newest (the end of the list is the most recently added)."""
+        order = list(reversed(prior))
+        order.sort(key=lambda i: 0 if live[i["instance_id"]].status.lower() == "exception" else 1)
+        return [i["instance_id"] for i in order[:n]]
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        inputs = self._inputs(props)
+        op = self._op(inputs)
+        live = list_compute_nodes(op.client, op.cluster_id)
+        instances = [i for i in (props.get("instances") or []) if i["instance_id"] in live]
+        outs = dict(props)
+        outs.update(instances=instances, instance_ids=[i["instance_id"] for i in instances])
+        return ReadResult(id_, outs)
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        inputs = self._inputs(props)
+        op = self._op(inputs)
+        ids = list(props.get("instance_ids") or [])
+        self._delete(op, ids, inputs.release_instances, inputs.timeouts.delete)

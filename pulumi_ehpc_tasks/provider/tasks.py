@@ -1,0 +1,134 @@
+"""Operations the providers share: issue an async action, wait for its task with progress, and make
+node-level writes safe to repeat.
+
+Idempotency contract (why each write is safe after a crash, a timeout or a lost response):
+- AddNodes carries a ClientToken derived from the resource URN, the purpose of the call, its
+  parameters and a generation number. A repeated call returns the original task and instances
+  instead of adding nodes twice. A token whose instances no longer exist (the resource was destroyed
+  and is being created again) is skipped by moving to the next generation.
+- DeleteNodes/StartNodes/StopNodes/ResetNodes take no ClientToken, so they are never re-sent blindly:
+  after an ambiguous failure the node states are read first (ListNodes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..waiting import FinishedTask, Outcome, Progress, wait_for_task
+from ..wire import AmbiguousResultError, EhpcClient, NodeInfo
+from .progress import engine_log
+
+__all__ = [
+    "MAX_TOKEN_GENERATIONS",
+    "Op",
+    "Outcome",
+    "client_token",
+    "issue_unkeyed",
+    "list_compute_nodes",
+    "wait_with_progress",
+]
+
+MAX_TOKEN_GENERATIONS = 8
+_GONE_STATUSES = frozenset({"releasing", "untracking"})
+
+
+def client_token(urn: str, purpose: str, params: Mapping[str, Any], generation: int) -> str:
+    """Deterministic ASCII token of at most 64 characters (the API's limit)."""
+    seed = json.dumps([urn, purpose, dict(sorted(params.items())), generation], sort_keys=True, default=str)
+    return "pulumi-" + hashlib.sha256(seed.encode()).hexdigest()[:48]
+
+
+@dataclass
+class Op:
+    """One provider call's context: which resource it is for and where progress goes."""
+
+    client: EhpcClient
+    cluster_id: str
+    urn: str
+
+    def status(self, text: str) -> None:
+        engine_log().status(self.urn, text)
+
+    def info(self, text: str) -> None:
+        engine_log().info(self.urn, text)
+
+    def warning(self, text: str) -> None:
+        engine_log().warning(self.urn, text)
+
+
+def wait_with_progress(op: Op, task_id: str, what: str, timeout_s: float) -> FinishedTask:
+    """Wait for `task_id`, showing `[k/n] TaskType ...` in the resource's row meanwhile."""
+
+    def show(progress: Progress) -> None:
+        op.status(f"{what}: {progress.text}")
+
+    try:
+        return wait_for_task(op.client, op.cluster_id, task_id, timeout_s=timeout_s, on_progress=show)
+    finally:
+        op.status("")
+
+
+def list_compute_nodes(client: EhpcClient, cluster_id: str) -> dict[str, NodeInfo]:
+    """Every compute node of the cluster that is not on its way out, by instance id."""
+    nodes: dict[str, NodeInfo] = {}
+    page = 1
+    while True:
+        resp = client.list_nodes(cluster_id=cluster_id, role="Compute", page_number=page, page_size=100)
+        for node in resp.nodes:
+            if node.status.lower() not in _GONE_STATUSES:
+                nodes[node.id] = node
+        if page * 100 >= resp.total_count or not resp.nodes:
+            return nodes
+        page += 1
+
+
+def issue_unkeyed(
+    op: Op,
+    send: Callable[[], str],
+    instance_ids: Sequence[str],
+    done: Callable[[Mapping[str, NodeInfo]], bool],
+    settle_s: float = 10.0,
+) -> str | None:
+    """Send a write without ClientToken once; after an ambiguous failure, read node state first.
+
+    Returns the task id, or None when the nodes already show the effect (nothing left to wait for).
+    """
+    try:
+        return send()
+    except AmbiguousResultError:
+        # The request may have been applied. Give the task a moment to show, then decide.
+        deadline = time.monotonic() + settle_s
+        while time.monotonic() < deadline:
+            nodes = list_compute_nodes(op.client, op.cluster_id)
+            if done(nodes):
+                return None
+            if _has_running_task(op, instance_ids):
+                break
+            time.sleep(1.0)
+        running = _running_task_for(op, instance_ids)
+        if running:
+            return running
+        return send()
+
+
+def _running_tasks(op: Op) -> Iterable[Any]:
+    return op.client.list_tasks(op.cluster_id, archived=False, page_size=50).tasks
+
+
+def _running_task_for(op: Op, instance_ids: Sequence[str]) -> str | None:
+    wanted = set(instance_ids)
+    for task in _running_tasks(op):
+        text = json.dumps(task.request)
+        if any(i in text for i in wanted):
+            return str(task.task_id)
+    return None
+
+
+def _has_running_task(op: Op, instance_ids: Sequence[str]) -> bool:
+    return _running_task_for(op, instance_ids) is not None
+

@@ -1,0 +1,232 @@
+"""`ClusterPoller`: one per (endpoint, key id, cluster); every wait on that cluster shares its ticks.
+
+The poller is a passive core: `poll_once()` runs one tick (see `fetch.py`) and `due_at()` says when the
+next is wanted. A driver calls them: a background thread (`registry.py`), or the waiting thread itself
+under a fake clock in tests. All state sits behind one lock; `ListTasks` calls run outside it.
+
+Errors of a tick: throttling holds the whole poller off (shared backoff, honouring retry-after),
+transient errors (5xx, DbError, network) back off and are shown in progress; both are retried until
+each wait's own deadline. Anything else (auth, cluster not found, ...) ends every wait with that error.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..wire.errors import EhpcApiError, EhpcError, EhpcTransportError, ThrottledError
+from ..wire.policy import Policy
+from .errors import TaskNotFoundError
+from .fetch import fetch_tasks
+from .outcomes import FinishedTask, Outcome, outcome_of
+from .schedule import DEFAULT_POLL_SPEC, Backoff, PollSpec, StepEstimate, next_poll_delay, spec_for
+from .types import Clock, ListTasksPage, TaskLike, TaskSource
+
+__all__ = ["ClusterPoller", "TaskState", "WaitHandle"]
+
+THROTTLE_BASE_S, THROTTLE_MAX_S = 2.0, 60.0
+TRANSIENT_BASE_S, TRANSIENT_MAX_S = 1.0, 15.0
+MIN_TICK_SPACING_S = 0.4  # never two ticks closer than this, whatever the tasks want
+
+
+@dataclass(eq=False)
+class WaitHandle:
+    """One caller's wait; `wake` is called (outside the lock) after each tick that concerned it."""
+
+    task_id: str
+    source: TaskSource
+    wake: Callable[[], None]
+
+
+@dataclass(eq=False)
+class TaskState:
+    """What the poller knows about one task id (shared by every wait on that id)."""
+
+    task_id: str
+    started_at: float
+    estimate: StepEstimate
+    next_due: float
+    spec: PollSpec = DEFAULT_POLL_SPEC
+    last_task: TaskLike | None = None
+    unknown_attempts: int = 0
+    not_found_since: float | None = None
+    finished: FinishedTask | None = None
+    error: BaseException | None = None
+    waits: list[WaitHandle] = field(default_factory=list)
+
+    @property
+    def done(self) -> bool:
+        return self.finished is not None or self.error is not None
+
+    def eta_s(self, now: float) -> float | None:
+        end = self.estimate.predicted_end()
+        return None if end is None else max(0.0, end - now)
+
+
+class ClusterPoller:
+    """Shared poll loop state for one cluster; thread-safe."""
+
+    def __init__(self, cluster_id: str, *, clock: Clock, rng: random.Random | None = None) -> None:
+        self.cluster_id = cluster_id
+        self.clock = clock
+        self.cond = threading.Condition()
+        self.calls = 0
+        self.ticks = 0
+        self.last_error: str | None = None
+        self._rng = rng or random.Random()
+        self._tasks: dict[str, TaskState] = {}
+        self._sources: list[TaskSource] = []
+        self._hold_until = 0.0
+        self._last_tick = -1e9
+        self._throttle = Backoff(THROTTLE_BASE_S, THROTTLE_MAX_S, self._rng)
+        self._transient = Backoff(TRANSIENT_BASE_S, TRANSIENT_MAX_S, self._rng)
+
+    # -- waits come and go -------------------------------------------------------------------------
+    def add_wait(self, task_id: str, source: TaskSource, wake: Callable[[], None]) -> WaitHandle:
+        handle = WaitHandle(task_id, source, wake)
+        with self.cond:
+            state = self._tasks.get(task_id)
+            if state is None:
+                now = self.clock.now()
+                state = TaskState(task_id, now, StepEstimate(now), now + DEFAULT_POLL_SPEC.first_delay_s)
+                self._tasks[task_id] = state
+            state.waits.append(handle)
+            self._sources.append(source)
+            self.cond.notify_all()  # the driver may need to tick sooner
+        return handle
+
+    def remove_wait(self, handle: WaitHandle) -> None:
+        with self.cond:
+            state = self._tasks.get(handle.task_id)
+            if state is not None and handle in state.waits:
+                state.waits.remove(handle)
+                if not state.waits:
+                    del self._tasks[handle.task_id]
+            if handle.source in self._sources:
+                self._sources.remove(handle.source)
+            self.cond.notify_all()
+
+    @property
+    def idle(self) -> bool:
+        with self.cond:
+            return not self._tasks
+
+    def state(self, task_id: str) -> TaskState | None:
+        with self.cond:
+            return self._tasks.get(task_id)
+
+    # -- scheduling --------------------------------------------------------------------------------
+    def due_at(self) -> float | None:
+        """When the next tick is wanted (None: nothing to poll)."""
+        with self.cond:
+            pending = [s.next_due for s in self._tasks.values() if not s.done]
+            if not pending:
+                return None
+            return max(min(pending), self._hold_until, self._last_tick + MIN_TICK_SPACING_S)
+
+    # -- one tick ----------------------------------------------------------------------------------
+    def poll_once(self) -> None:
+        """Run one tick now: fetch every pending task, update states, wake their waits."""
+        with self.cond:
+            pending = [tid for tid, s in self._tasks.items() if not s.done]
+            # The newest wait's client: older callers may close theirs once their wait ends.
+            source = self._sources[-1] if self._sources else None
+            self._last_tick = self.clock.now()
+        if not pending or source is None:
+            return
+        try:
+            observed = fetch_tasks(_Counting(source, self), self.cluster_id, pending)
+        except Exception as exc:  # classified below; nothing is swallowed silently
+            self._on_error(exc)
+            return
+        now = self.clock.now()
+        with self.cond:
+            self.ticks += 1
+            self._throttle.reset()
+            self._transient.reset()
+            self.last_error = None
+            for tid, task in observed.items():
+                state = self._tasks.get(tid)
+                if state is not None and not state.done:
+                    self._update(state, task, now)
+            waits = [w for tid in observed if (s := self._tasks.get(tid)) for w in s.waits]
+            self.cond.notify_all()
+        for w in waits:
+            w.wake()
+
+    def _update(self, state: TaskState, task: TaskLike | None, now: float) -> None:
+        if task is None:
+            state.not_found_since = state.not_found_since or now
+            if now - state.not_found_since > state.spec.not_found_grace_s:
+                state.error = TaskNotFoundError(
+                    cluster_id=self.cluster_id, task_id=state.task_id, waited_s=now - state.started_at)
+            state.next_due = now + next_poll_delay(now, state.estimate, state.spec, self._rng,
+                                                   state.unknown_attempts)
+            state.unknown_attempts += 1
+            return
+        state.not_found_since = None
+        state.last_task = task
+        try:
+            outcome = outcome_of(task, cluster_id=self.cluster_id)
+        except Exception as exc:  # UnexpectedTaskStatusError: end this wait now
+            state.error = exc
+            return
+        if outcome is not Outcome.PENDING:
+            state.finished = FinishedTask(self.cluster_id, task, outcome, now - state.started_at)
+            return
+        state.spec = spec_for(task.task_type)
+        state.estimate.observe(now, task.current_step, task.total_steps)
+        if not state.estimate.known:
+            state.unknown_attempts += 1
+        delay = next_poll_delay(now, state.estimate, state.spec, self._rng, state.unknown_attempts)
+        state.next_due = now + delay
+
+    def _on_error(self, exc: Exception) -> None:
+        now = self.clock.now()
+        with self.cond:
+            if isinstance(exc, ThrottledError):
+                retry_after = exc.retry_after_ms / 1000 if exc.retry_after_ms else None
+                self._hold_until = now + self._throttle.next_delay(retry_after)
+            elif _is_transient(exc):
+                self._hold_until = now + self._transient.next_delay()
+            else:
+                for state in self._tasks.values():
+                    if not state.done:
+                        state.error = exc
+            self.last_error = _short(exc)
+            waits = [w for s in self._tasks.values() for w in s.waits]
+            self.cond.notify_all()
+        for w in waits:
+            w.wake()
+
+
+def _is_transient(exc: Exception) -> bool:
+    if isinstance(exc, EhpcApiError):
+        return exc.policy in (Policy.TRANSIENT, Policy.THROTTLE, Policy.RESIGN)
+    if isinstance(exc, EhpcTransportError):
+        return True
+    # A non-wire error (e.g. a caller closed the client we borrowed) is retried with the next client;
+    # wire errors that are not transient (auth, validation, not found) are final.
+    return not isinstance(exc, EhpcError)
+
+
+def _short(exc: Exception) -> str:
+    code = getattr(exc, "code", None)
+    return f"{code}" if code else f"{type(exc).__name__}: {str(exc)[:120]}"
+
+
+class _Counting:
+    """Counts the poller's `ListTasks` calls (for `calls`, tests and the benchmark)."""
+
+    def __init__(self, source: TaskSource, poller: ClusterPoller) -> None:
+        self._source = source
+        self._poller = poller
+
+    def list_tasks(self, cluster_id: str, *, task_id: str | None = None, archived: bool | None = None,
+                   page_number: int | None = None, page_size: int | None = None) -> ListTasksPage:
+        with self._poller.cond:
+            self._poller.calls += 1
+        return self._source.list_tasks(cluster_id, task_id=task_id, archived=archived,
+                                       page_number=page_number, page_size=page_size)

@@ -1,0 +1,159 @@
+"""When to poll next: a per-task completion estimate from `CurrentStep/TotalSteps`, and backoffs.
+
+The estimate treats steps as equal on average. `CurrentStep` k (1-based, the step in progress) seen
+`e` seconds after the wait began says k-1 steps finished by `e` and step k did not, so the mean step
+length s satisfies e/k < s <= e/(k-1). Intersecting those bounds over all observations converges on s
+quickly, even with sparse polls; the task should end near `start + TotalSteps * s`.
+
+The schedule sleeps until the earliest plausible end given the steps left, so it polls rarely while
+far away and densely only near the end, which is where the answer arrives. With nothing known yet it
+backs off with jitter; an overdue task is polled at a slowly widening interval.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+
+__all__ = [
+    "DEFAULT_POLL_SPEC",
+    "POLL_SPECS",
+    "Backoff",
+    "PollSpec",
+    "StepEstimate",
+    "next_poll_delay",
+    "spec_for",
+]
+
+
+@dataclass(frozen=True)
+class PollSpec:
+    """Tuning of one task type's schedule (seconds). Defaults tuned on the emulator's step model
+    (each step 0.3-1.7x the mean) by `benchmarks/waiter.py`: p95 detection under 2 s."""
+
+    default_timeout_s: float = 30 * 60
+    first_delay_s: float = 1.0
+    """First poll after the wait starts: early, to learn TotalSteps and catch quick tasks."""
+    near_delay_s: float = 1.7
+    """Interval once the task could plausibly end before the next poll; bounds detection latency."""
+    max_delay_s: float = 60.0
+    step_sd: float = 0.4
+    """Assumed spread of one step's length, relative to the mean (steps are irregular)."""
+    quantile_z: float = 1.5
+    """How cautious the "earliest plausible end" is, in standard deviations of the remaining steps."""
+    rate_margin: float = 0.2
+    """Also assume steps may be this much faster than estimated so far."""
+    overdue_growth: float = 0.05
+    """Past the predicted end the interval grows by this fraction of the overdue time."""
+    unknown_growth: float = 1.6
+    """Backoff factor while nothing is known (no steps reported, task not visible)."""
+    jitter: float = 0.1
+    """Relative jitter on backoff delays (not on the predicted-end polls, which are already spread)."""
+    not_found_grace_s: float = 60.0
+    """How long a task id may stay invisible to `ListTasks(TaskId)` before it is an error."""
+
+
+DEFAULT_POLL_SPEC = PollSpec()
+
+# Task types differ mainly in how long they may take; the cadence adapts from observed progress.
+POLL_SPECS: Mapping[str, PollSpec] = MappingProxyType(
+    {
+        "CreateCluster": replace(DEFAULT_POLL_SPEC, default_timeout_s=60 * 60, max_delay_s=30.0),
+        "DeleteCluster": replace(DEFAULT_POLL_SPEC, default_timeout_s=30 * 60),
+        "StartCluster": replace(DEFAULT_POLL_SPEC, default_timeout_s=30 * 60),
+        "StopCluster": replace(DEFAULT_POLL_SPEC, default_timeout_s=30 * 60),
+        "AddComputes": replace(DEFAULT_POLL_SPEC, default_timeout_s=30 * 60),
+        "DeleteComputes": replace(DEFAULT_POLL_SPEC, default_timeout_s=15 * 60),
+        "StartComputes": replace(DEFAULT_POLL_SPEC, default_timeout_s=15 * 60),
+        "StopComputes": replace(DEFAULT_POLL_SPEC, default_timeout_s=15 * 60),
+        "ResetCompute": replace(DEFAULT_POLL_SPEC, default_timeout_s=15 * 60),
+    }
+)
+
+
+def spec_for(task_type: str | None) -> PollSpec:
+    return POLL_SPECS.get(task_type or "", DEFAULT_POLL_SPEC)
+
+
+class StepEstimate:
+    """Bounds on the mean step length of one task, from (time, CurrentStep, TotalSteps) observations."""
+
+    def __init__(self, started_at: float) -> None:
+        self.started_at = started_at
+        self.total_steps = 0
+        self.current_step = 0
+        self.lo_s = 0.0
+        self.hi_s = math.inf
+
+    def observe(self, at: float, current_step: int, total_steps: int) -> None:
+        if total_steps <= 0:
+            return
+        self.total_steps = total_steps
+        elapsed = max(at - self.started_at, 1e-3)
+        k = min(max(current_step, 1), total_steps)
+        self.current_step = k
+        self.lo_s = max(self.lo_s, elapsed / k)
+        if k > 1:
+            self.hi_s = min(self.hi_s, elapsed / (k - 1))
+
+    @property
+    def known(self) -> bool:
+        return self.total_steps > 0 and self.lo_s > 0
+
+    def step_s(self) -> float:
+        """Best guess of the mean step length; with no upper bound yet, the lower bound (optimistic)."""
+        if math.isinf(self.hi_s):
+            return self.lo_s
+        # Irregular steps can make the bounds cross; the midpoint is still the best single guess.
+        return (self.lo_s + self.hi_s) / 2
+
+    def predicted_end(self) -> float | None:
+        return self.started_at + self.total_steps * self.step_s() if self.known else None
+
+
+def next_poll_delay(now: float, estimate: StepEstimate, spec: PollSpec, rng: random.Random,
+                    unknown_attempt: int = 0) -> float:
+    """Seconds until this task next wants a look.
+
+    Sleep until the earliest plausible end: the remaining whole steps at a low quantile of their sum
+    (mean m, sd `step_sd`*sqrt(m) in step lengths), at a slightly faster rate than estimated. Once
+    that is closer than `near_delay_s`, poll every `near_delay_s`, widening slowly when overdue.
+    """
+    end = estimate.predicted_end()
+    if end is None:
+        delay = spec.first_delay_s * float(spec.unknown_growth**unknown_attempt)
+        return _jittered(min(delay, spec.max_delay_s), spec, rng)
+    step_s = estimate.step_s() * (1.0 - spec.rate_margin)
+    remaining = estimate.total_steps - estimate.current_step
+    low_sum = max(0.0, remaining - spec.quantile_z * spec.step_sd * math.sqrt(remaining))
+    gap = step_s * low_sum
+    if gap > spec.near_delay_s:
+        return min(gap, spec.max_delay_s)
+    overdue = max(0.0, now - end)
+    return min(spec.near_delay_s + spec.overdue_growth * overdue, spec.max_delay_s)
+
+
+def _jittered(delay: float, spec: PollSpec, rng: random.Random) -> float:
+    return delay * (1.0 + spec.jitter * (2 * rng.random() - 1))
+
+
+class Backoff:
+    """Capped exponential backoff with full-ish jitter, shared by every wait of a poller."""
+
+    def __init__(self, base_s: float, max_s: float, rng: random.Random) -> None:
+        self.base_s = base_s
+        self.max_s = max_s
+        self.failures = 0
+        self._rng = rng
+
+    def next_delay(self, retry_after_s: float | None = None) -> float:
+        cap: float = min(self.max_s, self.base_s * float(2**self.failures))
+        self.failures += 1
+        delay = cap / 2 + self._rng.random() * cap / 2
+        return max(delay, retry_after_s or 0.0)
+
+    def reset(self) -> None:
+        self.failures = 0

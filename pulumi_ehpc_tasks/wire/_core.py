@@ -1,0 +1,143 @@
+"""The transport-independent half of the client: build, prepare, parse. Sync and async loops share it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import re
+import ssl
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from ._base import WireRequest, WireResponse
+from .actions import ACTIONS, ActionSpec
+from .credentials import resolve_credentials, resolve_region
+from .endpoint import resolve_endpoint, tls_verify
+from .errors import EhpcError, EhpcTransportError, api_error
+from .retry import DEFAULT_RETRY, RetryConfig
+from .signing import API_VERSION, Credentials, EhpcAuth, SignatureVersion, percent_encode
+
+__all__ = ["DEFAULT_TIMEOUT_S", "ClientCore", "new_client_token"]
+
+logger = logging.getLogger("pulumi_ehpc_tasks.wire")
+
+DEFAULT_TIMEOUT_S = 10.0  # the SDK's read timeout; connect is capped at its 5 s
+DEFAULT_CONNECT_TIMEOUT_S = 5.0
+USER_AGENT = (
+    f"pulumi-ehpc-tasks/0.1 ({platform.system()}; {platform.machine()}) Python/{platform.python_version()}"
+)
+_XML_FIELD = re.compile(r"<(Code|Message|RequestId|Recommend)>(.*?)</\1>", re.S)
+
+
+def new_client_token() -> str:
+    """A fresh idempotency token (ASCII, 36 chars); generated once per logical call."""
+    return str(uuid.uuid4())
+
+
+class ClientCore:
+    """Configuration plus the pure steps of a call; owns no connection."""
+
+    def __init__(
+        self,
+        *,
+        region: str | None,
+        endpoint: str | None,
+        credentials: Credentials | None,
+        signature_version: SignatureVersion,
+        timeout_s: float,
+        verify: bool | str | ssl.SSLContext,
+        allow_insecure_http: bool,
+        retry: RetryConfig | None,
+    ) -> None:
+        self.region = resolve_region(region) if not endpoint else region
+        self.base_url = resolve_endpoint(self.region, endpoint, allow_insecure_http=allow_insecure_http)
+        self.credentials = credentials or resolve_credentials()
+        self.auth = EhpcAuth(self.credentials, signature_version)
+        self.verify = tls_verify(verify)
+        self.timeout = httpx.Timeout(timeout_s, connect=min(DEFAULT_CONNECT_TIMEOUT_S, timeout_s))
+        self.retry = retry or DEFAULT_RETRY
+
+    def __repr__(self) -> str:
+        return f"ClientCore(base_url={self.base_url!r}, credentials={self.credentials!r})"
+
+    @property
+    def secrets(self) -> tuple[str | None, ...]:
+        return (self.credentials.access_key_secret, self.credentials.security_token)
+
+    def build(self, action: str, fields: Mapping[str, Any]) -> tuple[ActionSpec, WireRequest]:
+        """Validate the request; give ClientToken-capable actions a token now, reused by every retry."""
+        spec = ACTIONS[action]
+        request = spec.request.build(**fields)
+        return spec, self.with_token(spec, request)
+
+    def with_token(self, spec: ActionSpec, request: WireRequest) -> WireRequest:
+        if not isinstance(request, spec.request):
+            raise TypeError(f"{spec.name} expects {spec.request.__name__}, got {type(request).__name__}")
+        if spec.client_token and getattr(request, "client_token", None) is None:
+            request = request.model_copy(update={"client_token": new_client_token()})
+        return request
+
+    def prepare(self, spec: ActionSpec, request: WireRequest) -> httpx.Request:
+        """A fresh, unsigned request (the auth flow signs it with a new nonce on every attempt)."""
+        # Encode the query ourselves (RFC 3986): httpx would leave `+`, which the gateway reads as space.
+        query = "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in request.to_query())
+        headers = {
+            "x-acs-action": spec.name,
+            "x-acs-version": API_VERSION,
+            "accept": "application/json",
+            "user-agent": USER_AGENT,
+        }
+        return httpx.Request(
+            spec.method, f"{self.base_url}/" + (f"?{query}" if query else ""), headers=headers
+        )
+
+    def parse(self, spec: ActionSpec, response: httpx.Response) -> WireResponse:
+        """Decode a 2xx into the response model, or raise the typed API error."""
+        request_id = response.headers.get("x-acs-request-id", "")
+        logger.debug("%s -> HTTP %s %s", spec.name, response.status_code, request_id)
+        body = self._body(spec, response)
+        if 200 <= response.status_code < 300 and body is not None:
+            return spec.response.model_validate(body)
+        raise api_error(
+            action=spec.name,
+            http_status=response.status_code,
+            body=body or {},
+            retry_after_ms=_retry_after_ms(response),
+            secrets=self.secrets,
+        )
+
+    def _body(self, spec: ActionSpec, response: httpx.Response) -> dict[str, Any] | None:
+        text = response.text
+        try:
+            body = json.loads(text) if text.strip() else {}
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            return body
+        if response.status_code >= 400:
+            xml = dict(_XML_FIELD.findall(text))  # `Format=XML` style error bodies
+            return xml or None
+        # A 2xx we cannot read: the call may well have been applied.
+        raise EhpcTransportError(
+            f"{spec.name}: unreadable response body (HTTP {response.status_code})",
+            action=spec.name,
+            may_have_reached_server=True,
+        )
+
+
+def _retry_after_ms(response: httpx.Response) -> int | None:
+    raw = response.headers.get("x-acs-retry-after")
+    try:
+        return int(float(raw)) if raw else None
+    except ValueError:
+        return None
+
+
+def log_retry(spec: ActionSpec, attempt: int, error: EhpcError, delay_s: float) -> None:
+    logger.info(
+        "%s attempt %d failed (%s); retrying in %.2fs", spec.name, attempt, type(error).__name__, delay_s
+    )
