@@ -79,7 +79,9 @@ BASELINES: dict[str, Callable[[int, random.Random], float]] = {
 }
 
 
-def baseline_wait(name: str, client: CountingClient, cluster_id: str, task_id: str, rng: random.Random) -> None:
+def baseline_wait(
+    name: str, client: CountingClient, cluster_id: str, task_id: str, rng: random.Random
+) -> None:
     attempt = 0
     while True:
         time.sleep(BASELINES[name](attempt, rng))
@@ -120,8 +122,13 @@ def one_task(emu: Emu, strategy: str, nominal: float, steps: int, seed: int) -> 
     task_id = emu.submit(nominal * rng.uniform(0.85, 1.15), steps)
     client = CountingClient(emu.client)
     if strategy == "ours":
-        wait_for_task(client, emu.handle.cluster_id, task_id, timeout_s=nominal * 3 + 60,
-                      registry=PollerRegistry(seed=seed))
+        wait_for_task(
+            client,
+            emu.handle.cluster_id,
+            task_id,
+            timeout_s=nominal * 3 + 60,
+            registry=PollerRegistry(seed=seed),
+        )
     else:
         baseline_wait(strategy, client, emu.handle.cluster_id, task_id, rng)
     done = time.time()
@@ -136,11 +143,21 @@ def concurrent(emu: Emu, n: int, nominal: float, steps: int, seed: int) -> dict[
     registry = PollerRegistry(seed=seed)
     start = time.monotonic()
     with ThreadPoolExecutor(max_workers=n) as pool:
-        list(pool.map(lambda t: wait_for_task(client, emu.handle.cluster_id, t, timeout_s=nominal * 3 + 60,
-                                              registry=registry), ids))
+        list(
+            pool.map(
+                lambda t: wait_for_task(
+                    client, emu.handle.cluster_id, t, timeout_s=nominal * 3 + 60, registry=registry
+                ),
+                ids,
+            )
+        )
     wall = time.monotonic() - start
-    return {"calls": client.calls, "calls_per_task": client.calls / n, "calls_per_s": client.calls / wall,
-            "wall_s": wall}
+    return {
+        "calls": client.calls,
+        "calls_per_task": client.calls / n,
+        "calls_per_s": client.calls / wall,
+        "wall_s": wall,
+    }
 
 
 @contextlib.contextmanager
@@ -149,7 +166,9 @@ def emulators(n: int) -> Iterator[list[Emu]]:
         out = []
         for i in range(n):
             h = stack.enter_context(running_emulator(seed=100 + i))
-            out.append(Emu(h, stack.enter_context(EhpcClient(endpoint=h.endpoint, credentials=h.credentials))))
+            out.append(
+                Emu(h, stack.enter_context(EhpcClient(endpoint=h.endpoint, credentials=h.credentials)))
+            )
         yield out
 
 
@@ -163,10 +182,14 @@ def run(quick: bool, reps: int | None) -> dict[str, Any]:
     reps = reps or (3 if quick else 12)
     conc_nominal, conc_steps = (10.0, 6) if quick else (30.0, 10)
     with emulators(4) as (single, *conc_emus):
-        jobs = [(s, d, n, 1000 * r + i) for i, s in enumerate(STRATEGIES) for d, n in mix for r in range(reps)]
+        jobs = [
+            (s, d, n, 1000 * r + i) for i, s in enumerate(STRATEGIES) for d, n in mix for r in range(reps)
+        ]
         with ThreadPoolExecutor(max_workers=len(jobs) + 3) as pool:
-            conc_futs = {str(n): pool.submit(concurrent, e, n, conc_nominal, conc_steps, n)
-                         for n, e in zip((1, 16, 64), conc_emus, strict=True)}
+            conc_futs = {
+                str(n): pool.submit(concurrent, e, n, conc_nominal, conc_steps, n)
+                for n, e in zip((1, 16, 64), conc_emus, strict=True)
+            }
             samples = list(pool.map(lambda j: one_task(single, *j), jobs))
             conc = {k: f.result() for k, f in conc_futs.items()}
     strategies: dict[str, Any] = {}
@@ -174,19 +197,26 @@ def run(quick: bool, reps: int | None) -> dict[str, Any]:
         mine = [x for x in samples if x.strategy == s]
         lat = [x.latency_s for x in mine]
         strategies[s] = {
-            "p50_latency_s": round(pct(lat, 0.5), 3), "p95_latency_s": round(pct(lat, 0.95), 3),
+            "p50_latency_s": round(pct(lat, 0.5), 3),
+            "p95_latency_s": round(pct(lat, 0.95), 3),
             "calls_per_task": round(statistics.mean(x.calls for x in mine), 3),
             "by_duration": {
                 str(int(d)): {
                     "p50_latency_s": round(pct([x.latency_s for x in mine if x.duration == d], 0.5), 3),
                     "p95_latency_s": round(pct([x.latency_s for x in mine if x.duration == d], 0.95), 3),
                     "calls_per_task": round(statistics.mean(x.calls for x in mine if x.duration == d), 3),
-                } for d, _ in mix
+                }
+                for d, _ in mix
             },
         }
-    return {"quick": quick, "reps": reps, "mix": [{"duration_s": d, "total_steps": n} for d, n in mix],
-            "concurrency_task": {"duration_s": conc_nominal, "total_steps": conc_steps},
-            "strategies": strategies, "concurrency": conc}
+    return {
+        "quick": quick,
+        "reps": reps,
+        "mix": [{"duration_s": d, "total_steps": n} for d, n in mix],
+        "concurrency_task": {"duration_s": conc_nominal, "total_steps": conc_steps},
+        "strategies": strategies,
+        "concurrency": conc,
+    }
 
 
 def targets(res: dict[str, Any]) -> list[tuple[str, bool, str]]:
@@ -195,38 +225,69 @@ def targets(res: dict[str, Any]) -> list[tuple[str, bool, str]]:
     out = []
     for b in ("fixed_5s", "tf_alicloud"):
         ok = ours["calls_per_task"] < s[b]["calls_per_task"] and ours["p95_latency_s"] < s[b]["p95_latency_s"]
-        out.append((f"fewer calls and lower p95 than {b}", ok,
-                    f"calls {ours['calls_per_task']} vs {s[b]['calls_per_task']}, "
-                    f"p95 {ours['p95_latency_s']} vs {s[b]['p95_latency_s']} s"))
+        out.append(
+            (
+                f"fewer calls and lower p95 than {b}",
+                ok,
+                f"calls {ours['calls_per_task']} vs {s[b]['calls_per_task']}, "
+                f"p95 {ours['p95_latency_s']} vs {s[b]['p95_latency_s']} s",
+            )
+        )
     for b in ("botocore_15s", "aws_native"):
-        ok = (ours["p95_latency_s"] <= 0.2 * s[b]["p95_latency_s"]
-              and ours["calls_per_task"] <= 1.5 * s[b]["calls_per_task"])
-        out.append((f"p95 <= 0.2x and calls <= 1.5x {b}", ok,
-                    f"p95 {ours['p95_latency_s']} vs 0.2x{s[b]['p95_latency_s']}, "
-                    f"calls {ours['calls_per_task']} vs 1.5x{s[b]['calls_per_task']}"))
+        ok = (
+            ours["p95_latency_s"] <= 0.2 * s[b]["p95_latency_s"]
+            and ours["calls_per_task"] <= 1.5 * s[b]["calls_per_task"]
+        )
+        out.append(
+            (
+                f"p95 <= 0.2x and calls <= 1.5x {b}",
+                ok,
+                f"p95 {ours['p95_latency_s']} vs 0.2x{s[b]['p95_latency_s']}, "
+                f"calls {ours['calls_per_task']} vs 1.5x{s[b]['calls_per_task']}",
+            )
+        )
     worst = max(v["p95_latency_s"] for v in ours["by_duration"].values())
     out.append(("our p95 <= 2 s at every duration", worst <= 2.0, f"worst {worst} s"))
     ratio = c["64"]["calls"] / max(1, c["1"]["calls"])
-    out.append(("64 concurrent waits <= 2x calls of one", ratio <= 2.0,
-                f"{c['64']['calls']} vs {c['1']['calls']} calls ({ratio:.2f}x); "
-                f"per second {c['64']['calls_per_s']:.2f} vs {c['1']['calls_per_s']:.2f}"))
+    out.append(
+        (
+            "64 concurrent waits <= 2x calls of one",
+            ratio <= 2.0,
+            f"{c['64']['calls']} vs {c['1']['calls']} calls ({ratio:.2f}x); "
+            f"per second {c['64']['calls_per_s']:.2f} vs {c['1']['calls_per_s']:.2f}",
+        )
+    )
     return out
 
 
 def markdown(res: dict[str, Any]) -> str:
-    lines = [f"# Task waiter benchmark ({'quick' if res['quick'] else 'full'} run, {res['reps']} reps per duration)",
-             "", "Durations (s, steps): " + ", ".join(f"{m['duration_s']:g}/{m['total_steps']}" for m in res["mix"]),
-             "", "| strategy | p50 latency s | p95 latency s | ListTasks calls/task | "
-             + " | ".join(f"p95 / calls @{k}s" for k in res["strategies"]["ours"]["by_duration"]) + " |",
-             "|---|---|---|---|" + "---|" * len(res["strategies"]["ours"]["by_duration"])]
+    lines = [
+        f"# Task waiter benchmark ({'quick' if res['quick'] else 'full'} run, {res['reps']} reps)",
+        "",
+        "Durations (s, steps): " + ", ".join(f"{m['duration_s']:g}/{m['total_steps']}" for m in res["mix"]),
+        "",
+        "| strategy | p50 latency s | p95 latency s | ListTasks calls/task | "
+        + " | ".join(f"p95 / calls @{k}s" for k in res["strategies"]["ours"]["by_duration"])
+        + " |",
+        "|---|---|---|---|" + "---|" * len(res["strategies"]["ours"]["by_duration"]),
+    ]
     for name, v in res["strategies"].items():
         per = " | ".join(f"{d['p95_latency_s']} / {d['calls_per_task']}" for d in v["by_duration"].values())
-        lines.append(f"| {name} | {v['p50_latency_s']} | {v['p95_latency_s']} | {v['calls_per_task']} | {per} |")
+        lines.append(
+            f"| {name} | {v['p50_latency_s']} | {v['p95_latency_s']} | {v['calls_per_task']} | {per} |"
+        )
     ct = res["concurrency_task"]
-    lines += ["", f"Concurrent waits on one cluster (ours; tasks {ct['duration_s']:g} s +-15%, {ct['total_steps']} steps)",
-              "", "| waits | ListTasks calls | calls/task | calls/s | wall s |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        f"Concurrent waits on one cluster (ours; {ct['duration_s']:g} s +-15%, {ct['total_steps']} steps)",
+        "",
+        "| waits | ListTasks calls | calls/task | calls/s | wall s |",
+        "|---|---|---|---|---|",
+    ]
     for k, v in res["concurrency"].items():
-        lines.append(f"| {k} | {v['calls']} | {v['calls_per_task']:.2f} | {v['calls_per_s']:.3f} | {v['wall_s']:.1f} |")
+        lines.append(
+            f"| {k} | {v['calls']} | {v['calls_per_task']:.2f} | {v['calls_per_s']:.3f} | {v['wall_s']:.1f} |"
+        )
     lines += ["", "| target | holds | figures |", "|---|---|---|"]
     lines += [f"| {t} | {'yes' if ok else 'NO'} | {why} |" for t, ok, why in targets(res)]
     return "\n".join(lines) + "\n"
@@ -242,11 +303,17 @@ def chart(res: dict[str, Any], path: Path) -> None:
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
     durations = list(res["strategies"]["ours"]["by_duration"])
     width = 0.8 / len(durations)
-    for ax, key, title in ((axes[0], "p95_latency_s", "p95 detection latency (s)"),
-                           (axes[1], "calls_per_task", "ListTasks calls per task")):
+    for ax, key, title in (
+        (axes[0], "p95_latency_s", "p95 detection latency (s)"),
+        (axes[1], "calls_per_task", "ListTasks calls per task"),
+    ):
         for i, d in enumerate(durations):
-            ax.bar([j + i * width for j in range(len(names))],
-                   [res["strategies"][n]["by_duration"][d][key] for n in names], width, label=f"~{d} s task")
+            ax.bar(
+                [j + i * width for j in range(len(names))],
+                [res["strategies"][n]["by_duration"][d][key] for n in names],
+                width,
+                label=f"~{d} s task",
+            )
         ax.set_xticks([j + width for j in range(len(names))], names, rotation=20)
         ax.set_title(title)
         ax.legend()

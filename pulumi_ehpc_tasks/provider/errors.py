@@ -31,9 +31,13 @@ def register_user_facing(*types: type[BaseException]) -> None:
 
 
 class _CleanTraceback(ModuleType):
+    """Stands in for the `traceback` module: everything but `format_exc` is the real one."""
+
     def __init__(self) -> None:
         super().__init__("traceback")
-        self.__dict__.update(_traceback.__dict__)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_traceback, name)
 
     def format_exc(self, *args: Any, **kwargs: Any) -> str:
         exc = sys.exc_info()[1]

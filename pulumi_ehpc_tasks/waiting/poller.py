@@ -29,6 +29,8 @@ __all__ = ["ClusterPoller", "TaskState", "WaitHandle"]
 THROTTLE_BASE_S, THROTTLE_MAX_S = 2.0, 60.0
 TRANSIENT_BASE_S, TRANSIENT_MAX_S = 1.0, 15.0
 MIN_TICK_SPACING_S = 0.4  # never two ticks closer than this, whatever the tasks want
+# A task due this soon after a tick is answered by it too: merges nearby wishes into one tick.
+COALESCE_SLACK_S = 0.6
 
 
 @dataclass(eq=False)
@@ -130,14 +132,16 @@ class ClusterPoller:
     def poll_once(self) -> None:
         """Run one tick now: fetch every pending task, update states, wake their waits."""
         with self.cond:
-            pending = [tid for tid, s in self._tasks.items() if not s.done]
+            now = self.clock.now()
+            pending = {tid: s for tid, s in self._tasks.items() if not s.done}
+            due = [tid for tid, s in pending.items() if s.next_due <= now + COALESCE_SLACK_S]
             # The newest wait's client: older callers may close theirs once their wait ends.
             source = self._sources[-1] if self._sources else None
-            self._last_tick = self.clock.now()
-        if not pending or source is None:
+            self._last_tick = now
+        if not due or source is None:
             return
         try:
-            observed = fetch_tasks(_Counting(source, self), self.cluster_id, pending)
+            observed = fetch_tasks(_Counting(source, self), self.cluster_id, due, pending)
         except Exception as exc:  # classified below; nothing is swallowed silently
             self._on_error(exc)
             return

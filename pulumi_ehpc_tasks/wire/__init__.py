@@ -9,13 +9,15 @@ from ._base import (
     WireResponse,
     flatten,
 )
+from .aclient import (
+    AsyncEhpcClient,
+)
 from .actions import (
     ACTIONS,
     ActionSpec,
     snake_case,
 )
 from .client import (
-    AsyncEhpcClient,
     EhpcClient,
 )
 from .cluster_models import (

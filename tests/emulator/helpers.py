@@ -27,8 +27,15 @@ class Api:
     def close(self) -> None:
         self.http.close()
 
-    def request(self, action: str, params: dict[str, Any] | None = None, *, version: SignatureVersion = V3,
-                method: str = "GET", credentials: Credentials | None = None) -> httpx.Request:
+    def request(
+        self,
+        action: str,
+        params: dict[str, Any] | None = None,
+        *,
+        version: SignatureVersion = V3,
+        method: str = "GET",
+        credentials: Credentials | None = None,
+    ) -> httpx.Request:
         values = {k: str(v) for k, v in (params or {}).items()}
         headers = {"x-acs-action": action}
         if version is V1:

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import httpx
 import pytest
-from starlette.testclient import TestClient
 
 from pulumi_ehpc_tasks.emulator.testing import EmulatorHandle
 
 from .helpers import Api, error, wait_for
 
-SEED_ERRORS = [("InvalidParams", 400), ("NotEnabled", 400), ("ClusterNotFound", 404), ("DbError", 406),
-               ("RedisError", 406), ("NotAuthorized", 407), ("UnknownError", 500), ("ServiceUnavailable", 503)]
+SEED_ERRORS = [
+    ("InvalidParams", 400),
+    ("NotEnabled", 400),
+    ("ClusterNotFound", 404),
+    ("DbError", 406),
+    ("RedisError", 406),
+    ("NotAuthorized", 407),
+    ("UnknownError", 500),
+    ("ServiceUnavailable", 503),
+]
 
 
 @pytest.mark.parametrize(("code", "status"), SEED_ERRORS)
@@ -113,7 +121,12 @@ def test_admin_validation(emu: EmulatorHandle) -> None:
 
 
 def test_admin_refuses_non_loopback(emu: EmulatorHandle) -> None:
-    # Starlette's TestClient reports the client address as "testclient", i.e. not loopback.
-    client = TestClient(emu.emulator.app)
-    assert client.get("/_emulator/stats").status_code == 403
-    assert client.post("/_emulator/reset").status_code == 403
+    async def statuses() -> list[int]:
+        transport = httpx.ASGITransport(app=emu.emulator.app, client=("10.1.2.3", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as client:
+            return [
+                (await client.get("/_emulator/stats")).status_code,
+                (await client.post("/_emulator/reset")).status_code,
+            ]
+
+    assert asyncio.run(statuses()) == [403, 403]

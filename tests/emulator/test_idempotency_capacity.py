@@ -38,7 +38,10 @@ def test_create_cluster_token(api: Api, emu: EmulatorHandle) -> None:
     first = api.ok("CreateCluster", params)
     again = api.ok("CreateCluster", params)
     assert (again["ClusterId"], again["TaskId"]) == (first["ClusterId"], first["TaskId"])
-    assert error(api.call("CreateCluster", dict(params, Name="other"))) == (400, "IdempotentParameterMismatch")
+    assert error(api.call("CreateCluster", dict(params, Name="other"))) == (
+        400,
+        "IdempotentParameterMismatch",
+    )
     assert api.ok("ListClusters")["TotalCount"] == 2
 
 

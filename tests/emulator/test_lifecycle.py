@@ -49,7 +49,9 @@ def test_delete_nodes_releasing_then_gone(api: Api, emu: EmulatorHandle) -> None
     task_id, ids = add(api, emu, 2)
     api.wait_task(emu.cluster_id, task_id)
     emu.next_task(action="DeleteNodes", stuck_at_step=1)
-    body = api.ok("DeleteNodes", {"ClusterId": emu.cluster_id, "Instance.1.Id": ids[0], "ReleaseInstance": "True"})
+    body = api.ok(
+        "DeleteNodes", {"ClusterId": emu.cluster_id, "Instance.1.Id": ids[0], "ReleaseInstance": "True"}
+    )
     assert set(body) == {"RequestId", "TaskId"}
     assert node_status(emu, ids[0]) == "releasing"
     delete = api.ok("DeleteNodes", {"ClusterId": emu.cluster_id, "Instance.1.Id": ids[1]})
@@ -63,9 +65,11 @@ def test_stop_start_reset_nodes(api: Api, emu: EmulatorHandle) -> None:
     task_id, ids = add(api, emu, 1)
     api.wait_task(emu.cluster_id, task_id)
     target = {"ClusterId": emu.cluster_id, "Instance.1.Id": ids[0]}
-    for action, task_type, final in (("StopNodes", "StopComputes", "stopped"),
-                                     ("StartNodes", "StartComputes", "running"),
-                                     ("ResetNodes", "ResetCompute", "running")):
+    for action, task_type, final in (
+        ("StopNodes", "StopComputes", "stopped"),
+        ("StartNodes", "StartComputes", "running"),
+        ("ResetNodes", "ResetCompute", "running"),
+    ):
         task = api.wait_task(emu.cluster_id, api.ok(action, target)["TaskId"])
         assert (task["TaskType"], task["Status"], task["Result"]) == (task_type, "Success", "{}")
         wait_for(lambda final=final: node_status(emu, ids[0]) == final)
@@ -102,8 +106,11 @@ def test_cluster_stop_start_describe_list(api: Api, emu: EmulatorHandle) -> None
     wait_for(lambda: api.ok("DescribeCluster", {"ClusterId": cid})["ClusterInfo"]["Status"] == "stopped")
     assert {n["Status"] for n in emu.nodes()} == {"stopped"}
     api.wait_task(cid, api.ok("StartCluster", {"ClusterId": cid})["TaskId"])
-    info = wait_for(lambda: (i := api.ok("DescribeCluster", {"ClusterId": cid})["ClusterInfo"])["Status"]
-                    == "running" and i)
+    info = wait_for(
+        lambda: (
+            (i := api.ok("DescribeCluster", {"ClusterId": cid})["ClusterInfo"])["Status"] == "running" and i
+        )
+    )
     assert info["Id"] == cid and info["EcsInfo"]["Manager"]["Count"] == 1
     clusters = api.ok("ListClusters")
     assert clusters["TotalCount"] == 1
@@ -111,8 +118,15 @@ def test_cluster_stop_start_describe_list(api: Api, emu: EmulatorHandle) -> None
 
 
 def test_create_and_delete_cluster(api: Api, emu: EmulatorHandle) -> None:
-    body = api.ok("CreateCluster", {"Name": "demo-2", "EcsOrder.Compute.Count": 2, "HaEnable": "False",
-                                    "EcsOrder.Compute.InstanceType": "ecs.c7.xlarge"})
+    body = api.ok(
+        "CreateCluster",
+        {
+            "Name": "demo-2",
+            "EcsOrder.Compute.Count": 2,
+            "HaEnable": "False",
+            "EcsOrder.Compute.InstanceType": "ecs.c7.xlarge",
+        },
+    )
     cid = body["ClusterId"]
     task = api.wait_task(cid, body["TaskId"])
     assert task["TaskType"] == "CreateCluster" and task["Status"] == "Success"
@@ -128,19 +142,29 @@ def test_create_and_delete_cluster(api: Api, emu: EmulatorHandle) -> None:
 
 @pytest.mark.parametrize("version", [V3, V1])
 def test_post_form_body(api: Api, emu: EmulatorHandle, version: object) -> None:
-    body = api.ok("AddNodes", {"ClusterId": emu.cluster_id, "Count": 1, "HostNamePrefix": "a b+c"},
-                  version=version, method="POST")
+    body = api.ok(
+        "AddNodes",
+        {"ClusterId": emu.cluster_id, "Count": 1, "HostNamePrefix": "a b+c"},
+        version=version,
+        method="POST",
+    )
     task = api.wait_task(emu.cluster_id, body["TaskId"])
     assert json.loads(task["Result"])["Instances"][0]["Hostname"].startswith("a b+c")
-    listed = api.ok("ListTasks", {"ClusterId": emu.cluster_id, "Archived": "TRUE"}, version=version,
-                    method="POST")
+    listed = api.ok(
+        "ListTasks", {"ClusterId": emu.cluster_id, "Archived": "TRUE"}, version=version, method="POST"
+    )
     assert listed["TotalCount"] == 1
 
 
 def test_missing_cluster_is_404(api: Api, emu: EmulatorHandle) -> None:
-    for action, params in (("AddNodes", {"Count": 1}), ("ListTasks", {}), ("ListNodes", {}),
-                           ("DescribeCluster", {}), ("StopCluster", {}),
-                           ("DeleteNodes", {"Instance.1.Id": "i-x"})):
+    for action, params in (
+        ("AddNodes", {"Count": 1}),
+        ("ListTasks", {}),
+        ("ListNodes", {}),
+        ("DescribeCluster", {}),
+        ("StopCluster", {}),
+        ("DeleteNodes", {"Instance.1.Id": "i-x"}),
+    ):
         response = api.call(action, {"ClusterId": "ehpc-hz-nope", **params})
         assert error(response) == (404, "ClusterNotFound"), action
     assert emu.stats()["tasks"] == {}
@@ -162,8 +186,14 @@ def test_busy_node_and_cluster_conflict(api: Api, emu: EmulatorHandle) -> None:
 
 def test_bad_parameters_are_400(api: Api, emu: EmulatorHandle) -> None:
     cid = emu.cluster_id
-    for params in ({"Count": 0}, {"Count": 100}, {"Count": "x"}, {"Count": 2, "MinCount": 3},
-                   {"Count": 1, "Sync": "maybe"}, {"Count": 1, "ClientToken": "t" * 65}):
+    for params in (
+        {"Count": 0},
+        {"Count": 100},
+        {"Count": "x"},
+        {"Count": 2, "MinCount": 3},
+        {"Count": 1, "Sync": "maybe"},
+        {"Count": 1, "ClientToken": "t" * 65},
+    ):
         assert error(api.call("AddNodes", {"ClusterId": cid, **params})) == (400, "InvalidParams"), params
     assert error(api.call("AddNodes", {"ClusterId": cid})) == (400, "MissingParameter")
     assert error(api.call("ListTasks", {})) == (400, "MissingParameter")

@@ -22,16 +22,27 @@ def finished_tasks(api: Api, emu: EmulatorHandle, n: int) -> list[str]:
     return ids
 
 
-@pytest.mark.parametrize("params", [{"PageNumber": 0}, {"PageNumber": 1000}, {"PageNumber": "x"},
-                                    {"PageSize": 0}, {"PageSize": 51}, {"PageSize": "1.5"},
-                                    {"Archived": "yes"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"PageNumber": 0},
+        {"PageNumber": 1000},
+        {"PageNumber": "x"},
+        {"PageSize": 0},
+        {"PageSize": 51},
+        {"PageSize": "1.5"},
+        {"Archived": "yes"},
+    ],
+)
 def test_out_of_range_is_invalid_params(api: Api, emu: EmulatorHandle, params: dict[str, object]) -> None:
     response = api.call("ListTasks", {"ClusterId": emu.cluster_id, **params})
     assert error(response) == (400, "InvalidParams")
     assert next(iter(params)) in response.json()["Message"]
 
 
-@pytest.mark.parametrize("params", [{"PageNumber": 1}, {"PageNumber": 999}, {"PageSize": 1}, {"PageSize": 50}])
+@pytest.mark.parametrize(
+    "params", [{"PageNumber": 1}, {"PageNumber": 999}, {"PageSize": 1}, {"PageSize": 50}]
+)
 def test_range_edges_accepted(api: Api, emu: EmulatorHandle, params: dict[str, object]) -> None:
     body = api.ok("ListTasks", {"ClusterId": emu.cluster_id, **params})
     assert body["Tasks"] == []
@@ -39,8 +50,13 @@ def test_range_edges_accepted(api: Api, emu: EmulatorHandle, params: dict[str, o
 
 def test_defaults_and_shape(api: Api, emu: EmulatorHandle) -> None:
     body = api.ok("ListTasks", {"ClusterId": emu.cluster_id})
-    assert body == {"RequestId": body["RequestId"], "TotalCount": 0, "PageNumber": 1, "PageSize": 10,
-                    "Tasks": []}
+    assert body == {
+        "RequestId": body["RequestId"],
+        "TotalCount": 0,
+        "PageNumber": 1,
+        "PageSize": 10,
+        "Tasks": [],
+    }
 
 
 def test_archived_false_only_running(api: Api, emu: EmulatorHandle) -> None:
@@ -68,14 +84,16 @@ def test_total_count_across_pages(api: Api, emu: EmulatorHandle) -> None:
     ids = finished_tasks(api, emu, 7)
     seen: list[str] = []
     for page in (1, 2, 3, 4):
-        body = api.ok("ListTasks", {"ClusterId": emu.cluster_id, "Archived": "true", "PageSize": 2,
-                                    "PageNumber": page})
+        body = api.ok(
+            "ListTasks", {"ClusterId": emu.cluster_id, "Archived": "true", "PageSize": 2, "PageNumber": page}
+        )
         assert body["TotalCount"] == 7 and body["PageNumber"] == page and body["PageSize"] == 2
         assert len(body["Tasks"]) == (1 if page == 4 else 2)
         seen += [t["TaskId"] for t in body["Tasks"]]
     assert sorted(seen) == sorted(ids)
-    beyond = api.ok("ListTasks", {"ClusterId": emu.cluster_id, "Archived": "true", "PageSize": 2,
-                                  "PageNumber": 9})
+    beyond = api.ok(
+        "ListTasks", {"ClusterId": emu.cluster_id, "Archived": "true", "PageSize": 2, "PageNumber": 9}
+    )
     assert beyond["TotalCount"] == 7 and beyond["Tasks"] == []
 
 

@@ -30,8 +30,9 @@ def nothing_executed(emu: EmulatorHandle) -> None:
 def with_query(request: httpx.Request, **changes: str) -> httpx.Request:
     params = dict(request.url.params.multi_items())
     params.update(changes)
-    return httpx.Request(request.method, request.url.copy_with(params=params), headers=request.headers,
-                         content=request.content)
+    return httpx.Request(
+        request.method, request.url.copy_with(params=params), headers=request.headers, content=request.content
+    )
 
 
 @pytest.mark.parametrize("version", [V3, V1])
@@ -53,7 +54,10 @@ def test_v3_string_to_sign_is_reported(api: Api, emu: EmulatorHandle) -> None:
 @pytest.mark.parametrize("version", [V3, V1])
 def test_wrong_secret(api: Api, emu: EmulatorHandle, version: object) -> None:
     bad = Credentials(emu.credentials.access_key_id, "not-the-secret")
-    assert error(api.call(ADD, add_params(emu), version=version, credentials=bad)) == (400, "SignatureDoesNotMatch")
+    assert error(api.call(ADD, add_params(emu), version=version, credentials=bad)) == (
+        400,
+        "SignatureDoesNotMatch",
+    )
     nothing_executed(emu)
 
 
@@ -71,18 +75,31 @@ def _resign_v3(request: httpx.Request, secret: str, **headers: str) -> httpx.Req
 
     for k, v in headers.items():
         request.headers[k] = v
-    signed = [(k, v) for k, v in request.headers.multi_items()
-              if k.lower() in ("host", "content-type") or k.lower().startswith("x-acs-")]
-    sig, names = sign_v3(request.method, request.url.path, request.url.params.multi_items(), signed,
-                         request.headers["x-acs-content-sha256"], secret)
+    signed = [
+        (k, v)
+        for k, v in request.headers.multi_items()
+        if k.lower() in ("host", "content-type") or k.lower().startswith("x-acs-")
+    ]
+    sig, names = sign_v3(
+        request.method,
+        request.url.path,
+        request.url.params.multi_items(),
+        signed,
+        request.headers["x-acs-content-sha256"],
+        secret,
+    )
     key_id = request.headers["authorization"].split("Credential=")[1].split(",")[0]
-    request.headers["authorization"] = f"ACS3-HMAC-SHA256 Credential={key_id},SignedHeaders={names},Signature={sig}"
+    request.headers["authorization"] = (
+        f"ACS3-HMAC-SHA256 Credential={key_id},SignedHeaders={names},Signature={sig}"
+    )
     return request
 
 
 def test_expired_timestamp_v3(api: Api, emu: EmulatorHandle) -> None:
     old = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=16)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    request = _resign_v3(api.request(ADD, add_params(emu)), emu.credentials.access_key_secret, **{"x-acs-date": old})
+    request = _resign_v3(
+        api.request(ADD, add_params(emu)), emu.credentials.access_key_secret, **{"x-acs-date": old}
+    )
     assert error(api.send(request)) == (400, "InvalidTimeStamp.Expired")
     nothing_executed(emu)
 
@@ -91,13 +108,15 @@ def test_expired_timestamp_v1(api: Api, emu: EmulatorHandle) -> None:
     request = api.request(ADD, add_params(emu), version=V1)
     params = dict(request.url.params.multi_items())
     params["Timestamp"] = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=20)).strftime(
-        "%Y-%m-%dT%H:%M:%SZ")
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
     params.pop("Signature")
     params["Signature"] = sign_v1(params, "GET", emu.credentials.access_key_secret)
     assert error(api.send(with_query(request, **params))) == (400, "InvalidTimeStamp.Expired")
     bad_format = dict(params, Timestamp="yesterday")
-    bad_format["Signature"] = sign_v1({k: v for k, v in bad_format.items() if k != "Signature"}, "GET",
-                                      emu.credentials.access_key_secret)
+    bad_format["Signature"] = sign_v1(
+        {k: v for k, v in bad_format.items() if k != "Signature"}, "GET", emu.credentials.access_key_secret
+    )
     assert error(api.send(with_query(request, **bad_format))) == (400, "InvalidTimeStamp.Format")
     nothing_executed(emu)
 
@@ -159,10 +178,13 @@ def test_sts_token(sts_emulator: EmulatorHandle, version: object) -> None:
     assert api.call("ListTasks", params, version=version, credentials=good).status_code == 200
     wrong = Credentials("STS.tempKeyId", "tempSecret", "CAIS+other")
     assert error(api.call("ListTasks", params, version=version, credentials=wrong)) == (
-        400, "InvalidSecurityToken.MismatchWithAccessKey")
+        400,
+        "InvalidSecurityToken.MismatchWithAccessKey",
+    )
     missing = Credentials("STS.tempKeyId", "tempSecret")
     assert error(api.call("ListTasks", params, version=version, credentials=missing)) == (
-        400, "MissingSecurityToken")
+        400,
+        "MissingSecurityToken",
+    )
     assert api.call("ListTasks", params, version=version).status_code == 200  # the plain pair still works
     api.close()
-

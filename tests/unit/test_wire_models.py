@@ -23,15 +23,28 @@ SEED = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "listtasks-
 
 
 def task(**over: Any) -> TaskInfo:
-    base = {"TaskId": "t-1", "ClusterId": "c-1", "TaskType": "AddComputes", "Status": "Processing",
-            "CurrentStep": 1, "TotalSteps": 4, "Result": "{}", "Errors": "[]", "Request": "{}"}
+    base = {
+        "TaskId": "t-1",
+        "ClusterId": "c-1",
+        "TaskType": "AddComputes",
+        "Status": "Processing",
+        "CurrentStep": 1,
+        "TotalSteps": 4,
+        "Result": "{}",
+        "Errors": "[]",
+        "Request": "{}",
+    }
     return TaskInfo.model_validate({**base, **over})
 
 
 def test_seed_sample_parses() -> None:
     resp = ListTasksResponse.model_validate(json.loads(SEED.read_text()))
     assert (resp.request_id, resp.total_count, resp.page_number, resp.page_size) == (
-        "89A1AC0F-4A6C-4F3D-98F9-BEF9A823****", 10, 1, 10)
+        "89A1AC0F-4A6C-4F3D-98F9-BEF9A823****",
+        10,
+        1,
+        10,
+    )
     (t,) = resp.tasks
     assert t.task_id == "B745C159-3155-4B94-95D0-4B73D4D2****"
     assert t.cluster_id == "ehpc-hz-FYUr32****"
@@ -40,7 +53,11 @@ def test_seed_sample_parses() -> None:
     assert (t.current_step, t.total_steps) == (16, 35)
     (inst,) = t.result.instances
     assert (inst.instance_id, inst.ip, inst.hostname, inst.role) == (
-        "i-bp1inb1j2xz8pnoi****", "192.168.*.*", "login0", "login")
+        "i-bp1inb1j2xz8pnoi****",
+        "192.168.*.*",
+        "login0",
+        "login",
+    )
     assert t.result.instance_ids == ["i-bp1inb1j2xz8pnoi****"]
     assert t.errors == []
     assert t.request["clusterId"] == "ehpc-hz-ysQtcZ****"
@@ -48,15 +65,22 @@ def test_seed_sample_parses() -> None:
 
 
 def test_doc_page_double_escaped_result_still_parses() -> None:
-    raw = '{\\"Instances\\":[{\\"InstanceId\\":\\"i-1\\",\\"Ip\\":\\"10.0.0.1\\",\\"Hostname\\":\\"c0\\",\\"role\\":\\"compute\\"}]}'
+    good = '{"Instances":[{"InstanceId":"i-1","Ip":"10.0.0.1","Hostname":"c0","role":"compute"}]}'
+    raw = good.replace('"', '\\"')  # as printed on the doc page: every quote backslash-escaped
     assert task(Result=raw).result.instance_ids == ["i-1"]
 
 
 @pytest.mark.parametrize(
     ("raw", "status"),
-    [("Processing", TaskStatus.PROCESSING), ("Success", TaskStatus.SUCCESS), ("Failed", TaskStatus.FAILED),
-     ("Fail", TaskStatus.FAILED), ("PartialFail", TaskStatus.PARTIAL_FAIL), ("Exploded", TaskStatus.UNKNOWN),
-     ("", TaskStatus.UNKNOWN)],
+    [
+        ("Processing", TaskStatus.PROCESSING),
+        ("Success", TaskStatus.SUCCESS),
+        ("Failed", TaskStatus.FAILED),
+        ("Fail", TaskStatus.FAILED),
+        ("PartialFail", TaskStatus.PARTIAL_FAIL),
+        ("Exploded", TaskStatus.UNKNOWN),
+        ("", TaskStatus.UNKNOWN),
+    ],
 )
 def test_status_mapping_keeps_raw(raw: str, status: TaskStatus) -> None:
     t = task(Status=raw)
@@ -84,11 +108,19 @@ def test_malformed_strings_are_kept_raw() -> None:
 
 
 def test_structured_errors() -> None:
-    errors = json.dumps([{"Code": "QuotaExceeded", "Message": "no quota", "InstanceId": "i-3"},
-                         {"code": "X", "message": "lower"}, "plain text"])
+    errors = json.dumps(
+        [
+            {"Code": "QuotaExceeded", "Message": "no quota", "InstanceId": "i-3"},
+            {"code": "X", "message": "lower"},
+            "plain text",
+        ]
+    )
     t = task(Status="PartialFail", Errors=errors)
     assert [(e.code, e.message, e.instance_id) for e in t.errors] == [
-        ("QuotaExceeded", "no quota", "i-3"), ("X", "lower", ""), ("", "plain text", "")]
+        ("QuotaExceeded", "no quota", "i-3"),
+        ("X", "lower", ""),
+        ("", "plain text", ""),
+    ]
     single = task(Errors=json.dumps({"Code": "E1", "Message": "m"}))
     assert [e.code for e in single.errors] == ["E1"]
 
@@ -101,27 +133,63 @@ def test_lenient_numbers_and_missing_fields() -> None:
 
 
 def test_wrapped_lists_unwrap() -> None:
-    add = AddNodesResponse.model_validate({"RequestId": "r", "TaskId": "t", "InstanceIds": {"InstanceId": ["i-1"]}})
+    add = AddNodesResponse.model_validate(
+        {"RequestId": "r", "TaskId": "t", "InstanceIds": {"InstanceId": ["i-1"]}}
+    )
     assert add.instance_ids == ["i-1"]
     assert AddNodesResponse.model_validate({"TaskId": "t"}).instance_ids == []
     nodes = ListNodesResponse.model_validate(
-        {"Nodes": {"NodeInfo": [{"Id": "i-1", "HostName": "c0", "Status": "running", "Roles": {"Role": ["Compute"]},
-                                 "CreatedByEhpc": "true", "TotalResources": {"Cpu": "4", "Gpu": 0, "Memory": 16},
-                                 "Brand": "x"}]}, "TotalCount": 1})
+        {
+            "Nodes": {
+                "NodeInfo": [
+                    {
+                        "Id": "i-1",
+                        "HostName": "c0",
+                        "Status": "running",
+                        "Roles": {"Role": ["Compute"]},
+                        "CreatedByEhpc": "true",
+                        "TotalResources": {"Cpu": "4", "Gpu": 0, "Memory": 16},
+                        "Brand": "x",
+                    }
+                ]
+            },
+            "TotalCount": 1,
+        }
+    )
     (n,) = nodes.nodes
     assert (n.id, n.roles, n.created_by_ehpc, n.total_resources and n.total_resources.cpu) == (
-        "i-1", ["Compute"], True, 4)
+        "i-1",
+        ["Compute"],
+        True,
+        4,
+    )
     clusters = ListClustersResponse.model_validate(
-        {"Clusters": {"ClusterInfoSimple": [{"Id": "c", "Status": "running", "ComputeSpotPriceLimit": "0.5",
-                                             "Computes": {"Total": 2}}]}})
+        {
+            "Clusters": {
+                "ClusterInfoSimple": [
+                    {"Id": "c", "Status": "running", "ComputeSpotPriceLimit": "0.5", "Computes": {"Total": 2}}
+                ]
+            }
+        }
+    )
     assert clusters.clusters[0].compute_spot_price_limit == 0.5
     assert clusters.clusters[0].computes and clusters.clusters[0].computes.total == 2
 
 
 def test_describe_cluster_string_typed_numbers() -> None:
     resp = DescribeClusterResponse.model_validate(
-        {"ClusterInfo": {"Id": "c", "Status": "running", "Period": 1, "AutoRenewPeriod": 3, "NewKey": {"a": 1},
-                         "ComputeSpotPriceLimit": 0.5, "Applications": {"ApplicationInfo": [{"Name": "x"}]}}})
+        {
+            "ClusterInfo": {
+                "Id": "c",
+                "Status": "running",
+                "Period": 1,
+                "AutoRenewPeriod": 3,
+                "NewKey": {"a": 1},
+                "ComputeSpotPriceLimit": 0.5,
+                "Applications": {"ApplicationInfo": [{"Name": "x"}]},
+            }
+        }
+    )
     info = resp.cluster_info
     assert (info.period, info.auto_renew_period, info.compute_spot_price_limit) == ("1", "3", "0.5")
     assert info.applications == [{"Name": "x"}] and info.model_extra == {"NewKey": {"a": 1}}

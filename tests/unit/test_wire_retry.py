@@ -28,16 +28,28 @@ ADD_OK = {"TaskId": "t-1", "InstanceIds": {"InstanceId": ["i-1"]}}
 
 @pytest.mark.parametrize(
     ("code", "status", "policy"),
-    [("Throttling", 400, Policy.THROTTLE), ("Throttling.User", 400, Policy.THROTTLE),
-     ("Throttling.Api", 400, Policy.THROTTLE), ("ServiceUnavailable", 503, Policy.TRANSIENT),
-     ("UnknownError", 500, Policy.TRANSIENT), ("InternalError", 500, Policy.TRANSIENT),
-     ("InternalFailure", 500, Policy.TRANSIENT), ("DbError", 406, Policy.TRANSIENT),
-     ("RedisError", 406, Policy.TRANSIENT), ("SomethingNew", 502, Policy.TRANSIENT),
-     ("SignatureNonceUsed", 400, Policy.RESIGN), ("SignatureDoesNotMatch", 400, Policy.AUTH),
-     ("IncompleteSignature", 400, Policy.AUTH), ("InvalidAccessKeyId.NotFound", 404, Policy.AUTH),
-     ("InvalidAccessKeyId.Inactive", 400, Policy.AUTH), ("InvalidSecurityToken.Expired", 400, Policy.AUTH),
-     ("InvalidTimeStamp.Expired", 400, Policy.AUTH), ("ClusterNotFound", 404, Policy.FATAL),
-     ("InvalidParams", 400, Policy.FATAL), ("Forbidden.RAM", 403, Policy.FATAL)],
+    [
+        ("Throttling", 400, Policy.THROTTLE),
+        ("Throttling.User", 400, Policy.THROTTLE),
+        ("Throttling.Api", 400, Policy.THROTTLE),
+        ("ServiceUnavailable", 503, Policy.TRANSIENT),
+        ("UnknownError", 500, Policy.TRANSIENT),
+        ("InternalError", 500, Policy.TRANSIENT),
+        ("InternalFailure", 500, Policy.TRANSIENT),
+        ("DbError", 406, Policy.TRANSIENT),
+        ("RedisError", 406, Policy.TRANSIENT),
+        ("SomethingNew", 502, Policy.TRANSIENT),
+        ("SignatureNonceUsed", 400, Policy.RESIGN),
+        ("SignatureDoesNotMatch", 400, Policy.AUTH),
+        ("IncompleteSignature", 400, Policy.AUTH),
+        ("InvalidAccessKeyId.NotFound", 404, Policy.AUTH),
+        ("InvalidAccessKeyId.Inactive", 400, Policy.AUTH),
+        ("InvalidSecurityToken.Expired", 400, Policy.AUTH),
+        ("InvalidTimeStamp.Expired", 400, Policy.AUTH),
+        ("ClusterNotFound", 404, Policy.FATAL),
+        ("InvalidParams", 400, Policy.FATAL),
+        ("Forbidden.RAM", 403, Policy.FATAL),
+    ],
 )
 def test_policy_table(code: str, status: int, policy: Policy) -> None:
     assert classify(code, status) is policy
@@ -46,9 +58,13 @@ def test_policy_table(code: str, status: int, policy: Policy) -> None:
 
 @pytest.mark.parametrize(
     ("code", "status", "cls"),
-    [("Throttling.User", 400, ThrottledError), ("SignatureDoesNotMatch", 400, AuthError),
-     ("InvalidSecurityToken.Expired", 400, AuthError), ("ClusterNotFound", 404, NotFoundError),
-     ("InvalidParams", 400, EhpcApiError)],
+    [
+        ("Throttling.User", 400, ThrottledError),
+        ("SignatureDoesNotMatch", 400, AuthError),
+        ("InvalidSecurityToken.Expired", 400, AuthError),
+        ("ClusterNotFound", 404, NotFoundError),
+        ("InvalidParams", 400, EhpcApiError),
+    ],
 )
 def test_error_classes_and_fields(code: str, status: int, cls: type[EhpcApiError]) -> None:
     client, _, _ = make_client([api_err(status, code, "the message")], max_attempts=1)
@@ -57,14 +73,19 @@ def test_error_classes_and_fields(code: str, status: int, cls: type[EhpcApiError
     err = info.value
     assert type(err) is cls
     assert (err.code, err.message, err.request_id, err.http_status, err.action) == (
-        code, "the message", "req-err-1", status, "ListTasks")
+        code,
+        "the message",
+        "req-err-1",
+        status,
+        "ListTasks",
+    )
     assert str(err).startswith(f"ListTasks failed: {code} (HTTP {status}, RequestId req-err-1): the message.")
     clone = pickle.loads(pickle.dumps(err))
     assert type(clone) is cls and str(clone) == str(err) and clone.code == code
 
 
 def test_auth_error_message_tells_what_to_check_and_keeps_server_string_to_sign() -> None:
-    msg = "Specified signature is not matched with our calculation. server string to sign is:GET&%2F&AccessKeyId"
+    msg = "Signature is not matched with our calculation. server string to sign is:GET&%2F&AccessKeyId"
     client, _, _ = make_client([api_err(400, "SignatureDoesNotMatch", msg)])
     with pytest.raises(AuthError) as info:
         client.add_nodes(C, count=1)
@@ -79,7 +100,8 @@ def test_auth_error_message_tells_what_to_check_and_keeps_server_string_to_sign(
 def test_secrets_scrubbed_from_server_messages() -> None:
     token = STS_CREDS.security_token or ""
     enc = "CAIS%252Bsts%252FToken%253D%253Dx"  # the token percent-encoded twice, as in a V1 string-to-sign
-    msg = f"bad. server string to sign is:GET&%2F&SecurityToken%3D{enc}%26Timestamp {token} {STS_CREDS.access_key_secret}"
+    secret = STS_CREDS.access_key_secret
+    msg = f"bad. server string to sign is:GET&%2F&SecurityToken%3D{enc}%26Timestamp {token} {secret}"
     client, _, _ = make_client([api_err(400, "SignatureDoesNotMatch", msg)], creds=STS_CREDS)
     with pytest.raises(AuthError) as info:
         client.list_tasks(C)
@@ -108,7 +130,12 @@ def test_throttling_exhausts_attempts_then_raises() -> None:
 
 def test_add_nodes_retried_with_the_same_client_token() -> None:
     client, rec, _ = make_client(
-        [httpx.ReadTimeout("slow"), api_err(500, "InternalError"), api_err(503, "ServiceUnavailable"), ok(ADD_OK)]
+        [
+            httpx.ReadTimeout("slow"),
+            api_err(500, "InternalError"),
+            api_err(503, "ServiceUnavailable"),
+            ok(ADD_OK),
+        ]
     )
     assert client.add_nodes(C, count=2).task_id == "t-1"
     tokens = {business_params(r)["ClientToken"] for r in rec.requests}
@@ -128,9 +155,15 @@ def test_create_cluster_also_carries_a_stable_token() -> None:
 
 @pytest.mark.parametrize(
     "failure",
-    [httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("dropped after send"), httpx.ReadError("reset"),
-     api_err(500, "InternalError"), api_err(503, "ServiceUnavailable"), api_err(502, "BadGateway"),
-     httpx.Response(200, text="<html>proxy</html>")],
+    [
+        httpx.ReadTimeout("slow"),
+        httpx.RemoteProtocolError("dropped after send"),
+        httpx.ReadError("reset"),
+        api_err(500, "InternalError"),
+        api_err(503, "ServiceUnavailable"),
+        api_err(502, "BadGateway"),
+        httpx.Response(200, text="<html>proxy</html>"),
+    ],
     ids=["read-timeout", "dropped", "read-error", "500", "503", "502", "garbage-2xx"],
 )
 def test_delete_nodes_not_resent_after_ambiguous_failure(failure: object) -> None:
@@ -156,8 +189,12 @@ def test_every_non_idempotent_write_raises_ambiguous(action: str) -> None:
 
 @pytest.mark.parametrize(
     "failure",
-    [httpx.ConnectError("refused"), httpx.ConnectTimeout("no route"), api_err(400, "Throttling.User"),
-     api_err(400, "SignatureNonceUsed")],
+    [
+        httpx.ConnectError("refused"),
+        httpx.ConnectTimeout("no route"),
+        api_err(400, "Throttling.User"),
+        api_err(400, "SignatureNonceUsed"),
+    ],
     ids=["connect", "connect-timeout", "throttled", "nonce"],
 )
 def test_delete_nodes_retried_when_not_processed(failure: object) -> None:
@@ -171,7 +208,9 @@ def test_nonce_resign_happens_once_with_a_fresh_nonce() -> None:
     with pytest.raises(EhpcApiError) as info:
         client.list_tasks(C)
     assert info.value.code == "SignatureNonceUsed" and len(rec.requests) == 2
-    assert rec.requests[0].headers["x-acs-signature-nonce"] != rec.requests[1].headers["x-acs-signature-nonce"]
+    assert (
+        rec.requests[0].headers["x-acs-signature-nonce"] != rec.requests[1].headers["x-acs-signature-nonce"]
+    )
     assert sleep.calls == []
 
 

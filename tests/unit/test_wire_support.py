@@ -25,8 +25,18 @@ def query_pairs(request: httpx.Request) -> list[tuple[str, str]]:
 
 
 def business_params(request: httpx.Request) -> dict[str, str]:
-    common = {"Format", "Version", "AccessKeyId", "SignatureMethod", "SignatureVersion", "SignatureNonce",
-              "Timestamp", "Signature", "SecurityToken", "Action"}
+    common = {
+        "Format",
+        "Version",
+        "AccessKeyId",
+        "SignatureMethod",
+        "SignatureVersion",
+        "SignatureNonce",
+        "Timestamp",
+        "Signature",
+        "SecurityToken",
+        "Action",
+    }
     return {k: v for k, v in query_pairs(request) if k not in common}
 
 
@@ -35,8 +45,9 @@ def verify_v3(request: httpx.Request, creds: Credentials) -> bool:
     fields = dict(part.split("=", 1) for part in auth.split(" ", 1)[1].split(","))
     names = fields["SignedHeaders"].split(";")
     headers = [(n, request.headers[n]) for n in names]
-    sig, _ = sign_v3("GET", "/", query_pairs(request), headers, hashlib.sha256(b"").hexdigest(),
-                     creds.access_key_secret)
+    sig, _ = sign_v3(
+        "GET", "/", query_pairs(request), headers, hashlib.sha256(b"").hexdigest(), creds.access_key_secret
+    )
     return fields["Credential"] == creds.access_key_id and hmac.compare_digest(sig, fields["Signature"])
 
 
@@ -44,7 +55,10 @@ def verify_v1(request: httpx.Request, creds: Credentials) -> bool:
     params = dict(query_pairs(request))
     got = params.pop("Signature")
     base64.b64decode(got)
-    return params["AccessKeyId"] == creds.access_key_id and sign_v1(params, "GET", creds.access_key_secret) == got
+    return (
+        params["AccessKeyId"] == creds.access_key_id
+        and sign_v1(params, "GET", creds.access_key_secret) == got
+    )
 
 
 Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
@@ -75,9 +89,13 @@ def ok(body: dict[str, Any] | None = None) -> httpx.Response:
     return httpx.Response(200, json={"RequestId": "req-ok", **(body or {})})
 
 
-def api_err(status: int, code: str, message: str = "boom", headers: dict[str, str] | None = None) -> httpx.Response:
+def api_err(
+    status: int, code: str, message: str = "boom", headers: dict[str, str] | None = None
+) -> httpx.Response:
     return httpx.Response(
-        status, json={"RequestId": "req-err-1", "Code": code, "Message": message, "HostId": "h"}, headers=headers
+        status,
+        json={"RequestId": "req-err-1", "Code": code, "Message": message, "HostId": "h"},
+        headers=headers,
     )
 
 

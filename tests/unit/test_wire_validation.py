@@ -42,24 +42,55 @@ BAD: list[tuple[type[WireRequest], dict[str, Any], str, str, str]] = [
     (AddNodesRequest, {**ADD, "period": 5, "period_unit": "Week"}, "Period", "period", "PeriodUnit Week"),
     (AddNodesRequest, {**ADD, "period": 10}, "Period", "period", "PeriodUnit Month"),
     (AddNodesRequest, {**ADD, "auto_renew": "maybe"}, "AutoRenew", "auto_renew", "'true'"),
-    (AddNodesRequest, {**ADD, "compute_spot_price_limit": "0.12345"}, "ComputeSpotPriceLimit",
-     "compute_spot_price_limit", "pattern"),
-    (AddNodesRequest, {**ADD, "compute_spot_duration": 2}, "ComputeSpotDuration", "compute_spot_duration", "1"),
+    (
+        AddNodesRequest,
+        {**ADD, "compute_spot_price_limit": "0.12345"},
+        "ComputeSpotPriceLimit",
+        "compute_spot_price_limit",
+        "pattern",
+    ),
+    (
+        AddNodesRequest,
+        {**ADD, "compute_spot_duration": 2},
+        "ComputeSpotDuration",
+        "compute_spot_duration",
+        "1",
+    ),
     (AddNodesRequest, {**ADD, "system_disk_size": 39}, "SystemDiskSize", "system_disk_size", "40"),
     (AddNodesRequest, {**ADD, "system_disk_level": "PL9"}, "SystemDiskLevel", "system_disk_level", "PL0"),
-    (AddNodesRequest, {**ADD, "data_disks": [{}, {"data_disk_size": 600}]}, "DataDisks.2.DataDiskSize",
-     "data_disks[1].data_disk_size", "500"),
+    (
+        AddNodesRequest,
+        {**ADD, "data_disks": [{}, {"data_disk_size": 600}]},
+        "DataDisks.2.DataDiskSize",
+        "data_disks[1].data_disk_size",
+        "500",
+    ),
     (AddNodesRequest, {**ADD, "data_disks": [{}] * 17}, "DataDisks", "data_disks", "at most 16"),
-    (AddNodesRequest, {**ADD, "internet_max_band_width_out": 101}, "InternetMaxBandWidthOut",
-     "internet_max_band_width_out", "100"),
-    (AddNodesRequest, {**ADD, "internet_max_band_width_in": 20}, "InternetMaxBandWidthIn",
-     "internet_max_band_width_in", "at most 10"),
+    (
+        AddNodesRequest,
+        {**ADD, "internet_max_band_width_out": 101},
+        "InternetMaxBandWidthOut",
+        "internet_max_band_width_out",
+        "100",
+    ),
+    (
+        AddNodesRequest,
+        {**ADD, "internet_max_band_width_in": 20},
+        "InternetMaxBandWidthIn",
+        "internet_max_band_width_in",
+        "at most 10",
+    ),
     (AddNodesRequest, {**ADD, "create_mode": "auto"}, "CreateMode", "create_mode", "manual"),
     (AddNodesRequest, {**ADD, "bogus": 1}, "bogus", "bogus", "Extra inputs"),
     (DeleteNodesRequest, {"cluster_id": "c"}, "Instance", "instance_ids", "required"),
     (DeleteNodesRequest, {**DEL, "instance_ids": []}, "Instance", "instance_ids", "at least 1"),
-    (DeleteNodesRequest, {**DEL, "instance_ids": [f"i-{n}" for n in range(101)]}, "Instance", "instance_ids",
-     "at most 100"),
+    (
+        DeleteNodesRequest,
+        {**DEL, "instance_ids": [f"i-{n}" for n in range(101)]},
+        "Instance",
+        "instance_ids",
+        "at most 100",
+    ),
     (DeleteNodesRequest, {**DEL, "instance_ids": ["i-1", ""]}, "Instance.2", "instance_ids[1]", "at least 1"),
     (StartNodesRequest, {**DEL, "role": "Boss"}, "Role", "role", "Manager"),
     (ListTasksRequest, {"cluster_id": "c", "page_number": 0}, "PageNumber", "page_number", "1"),
@@ -68,28 +99,70 @@ BAD: list[tuple[type[WireRequest], dict[str, Any], str, str, str]] = [
     (ListNodesRequest, {"cluster_id": "c", "page_size": 101}, "PageSize", "page_size", "100"),
     (ListNodesRequest, {"cluster_id": "c", "sort_by": "Age"}, "SortBy", "sort_by", "AddedTime"),
     (ListClustersRequest, {"page_size": 0}, "PageSize", "page_size", "1"),
-    (DeleteClusterRequest, {"cluster_id": "c", "release_instance": "yes"}, "ReleaseInstance", "release_instance",
-     "'true'"),
+    (
+        DeleteClusterRequest,
+        {"cluster_id": "c", "release_instance": "yes"},
+        "ReleaseInstance",
+        "release_instance",
+        "'true'",
+    ),
     (CreateClusterRequest, {}, "Name", "name", "required"),
     (CreateClusterRequest, {"name": "x"}, "Name", "name", "at least 2"),
     (CreateClusterRequest, {**CREATE, "description": "https://evil"}, "Description", "description", "http"),
-    (CreateClusterRequest, {**CREATE, "ecs_order": {"manager": {"count": 3}}}, "EcsOrder", "ecs_order",
-     "Manager.Count"),
-    (CreateClusterRequest, {**CREATE, "ecs_order": {"compute": {"count": 100}}}, "EcsOrder.Compute.Count",
-     "ecs_order.compute.count", "99"),
-    (CreateClusterRequest, {**CREATE, "additional_volumes": [{"roles": [{"name": "r"}] * 9}]},
-     "AdditionalVolumes.1.Roles", "additional_volumes[0].roles", "at most 8"),
-    (CreateClusterRequest, {**CREATE, "add_ons": [{"port": 70000}]}, "AddOns.1.Port", "add_ons[0].port", "65535"),
-    (CreateClusterRequest, {**CREATE, "volume_id": "nas-1"}, "VolumeMountpoint", "volume_mountpoint", "required"),
+    (
+        CreateClusterRequest,
+        {**CREATE, "ecs_order": {"manager": {"count": 3}}},
+        "EcsOrder",
+        "ecs_order",
+        "Manager.Count",
+    ),
+    (
+        CreateClusterRequest,
+        {**CREATE, "ecs_order": {"compute": {"count": 100}}},
+        "EcsOrder.Compute.Count",
+        "ecs_order.compute.count",
+        "99",
+    ),
+    (
+        CreateClusterRequest,
+        {**CREATE, "additional_volumes": [{"roles": [{"name": "r"}] * 9}]},
+        "AdditionalVolumes.1.Roles",
+        "additional_volumes[0].roles",
+        "at most 8",
+    ),
+    (
+        CreateClusterRequest,
+        {**CREATE, "add_ons": [{"port": 70000}]},
+        "AddOns.1.Port",
+        "add_ons[0].port",
+        "65535",
+    ),
+    (
+        CreateClusterRequest,
+        {**CREATE, "volume_id": "nas-1"},
+        "VolumeMountpoint",
+        "volume_mountpoint",
+        "required",
+    ),
     (CreateClusterRequest, {**CREATE, "password": "short"}, "Password", "password", "8-30"),
-    (CreateClusterRequest, {**CREATE, "password": "alllowercaseletters"}, "Password", "password", "at least 3"),
+    (
+        CreateClusterRequest,
+        {**CREATE, "password": "alllowercaseletters"},
+        "Password",
+        "password",
+        "at least 3",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("cls", "fields", "alibaba", "python", "reason"), BAD,
-                         ids=[f"{b[0].ACTION}-{b[2]}-{i}" for i, b in enumerate(BAD)])
-def test_invalid_field_is_named(cls: type[WireRequest], fields: dict[str, Any], alibaba: str, python: str,
-                                reason: str) -> None:
+@pytest.mark.parametrize(
+    ("cls", "fields", "alibaba", "python", "reason"),
+    BAD,
+    ids=[f"{b[0].ACTION}-{b[2]}-{i}" for i, b in enumerate(BAD)],
+)
+def test_invalid_field_is_named(
+    cls: type[WireRequest], fields: dict[str, Any], alibaba: str, python: str, reason: str
+) -> None:
     with pytest.raises(RequestValidationError) as info:
         cls.build(**fields)
     err = info.value
@@ -110,7 +183,9 @@ def test_password_value_never_echoed() -> None:
 
 def test_valid_edges_pass() -> None:
     AddNodesRequest.build(**ADD, min_count=2, period=4, period_unit="Week", client_token="x" * 64)
-    AddNodesRequest.build(cluster_id="c", count=99, internet_max_band_width_out=50, internet_max_band_width_in=50)
+    AddNodesRequest.build(
+        cluster_id="c", count=99, internet_max_band_width_out=50, internet_max_band_width_in=50
+    )
     DeleteNodesRequest.build(cluster_id="c", instance_ids=[f"i-{n}" for n in range(100)])
     ListNodesRequest.build(cluster_id="c", page_size=100, page_number=999)
 
