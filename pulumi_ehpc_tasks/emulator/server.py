@@ -17,7 +17,9 @@ from .config import EmulatorConfig
 def bind(host: str, port: int) -> socket.socket:
     """A listening socket; port 0 lets the OS pick a free one."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto must be IPPROTO_TCP (not 0): asyncio only sets TCP_NODELAY on accepted sockets whose proto says
+    # TCP, and without it Nagle + delayed ACK add ~40 ms to every response (headers and body are two writes).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(1024)

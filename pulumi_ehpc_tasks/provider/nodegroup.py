@@ -23,6 +23,7 @@ from pulumi.dynamic import (
 from ..waiting import FinishedTask, Outcome
 from ..wire import NodeInfo
 from .errors import install_clean_errors, register_user_facing
+from .host_tuning import raise_provider_workers
 from .inputs import NodeGroupInputs, PartialFailure, check_inputs
 from .settings import ProviderSettings, settings_from_config
 from .tasks import (
@@ -116,6 +117,7 @@ class NodeGroupProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         install_clean_errors()
+        raise_provider_workers()
         self._settings = settings_from_config(req.config)
 
     # -- helpers ---------------------------------------------------------------------------
@@ -215,7 +217,9 @@ class NodeGroupProvider(ResourceProvider):
             adds.instances.clear()
 
     @staticmethod
-    def _outputs(inputs: NodeGroupInputs, props: Mapping[str, Any], adds: _Adds, prior: Sequence[dict[str, str]]) -> dict[str, Any]:
+    def _outputs(
+        inputs: NodeGroupInputs, props: Mapping[str, Any], adds: _Adds, prior: Sequence[dict[str, str]]
+    ) -> dict[str, Any]:
         instances = [*prior, *adds.instances]
         outs = {k: v for k, v in props.items() if not k.startswith("__")}
         last = adds.last.task if adds.last else None

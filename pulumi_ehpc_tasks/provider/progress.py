@@ -61,10 +61,10 @@ class EngineLog:
                     self._stub = engine_pb2_grpc.EngineStub(grpc.insecure_channel(self._address))
                 stub = self._stub
             request = engine_pb2.LogRequest(
-                severity=int(severity), message=message, urn=urn, ephemeral=ephemeral
+                severity=engine_pb2.LogSeverity.ValueType(severity), message=message, urn=urn, ephemeral=ephemeral
             )
             stub.Log(request, timeout=5)  # type: ignore[attr-defined]
-        except Exception:  # noqa: BLE001 - a lost progress line must never fail the operation
+        except Exception:  # a lost progress line must never fail the operation
             if not ephemeral:
                 print(f"{severity.name.lower()}: {message}", file=sys.stderr, flush=True)
 

@@ -23,7 +23,9 @@ def _stack(tmp_path: Path, emulator: EmulatorProcess, secret: str = DEMO_SECRET)
     return stack
 
 
-def test_up_adds_nodes_and_destroy_removes_them(tmp_path: Path, pulumi_env: dict[str, str], emulator: EmulatorProcess) -> None:
+def test_up_adds_nodes_and_destroy_removes_them(
+    tmp_path: Path, pulumi_env: dict[str, str], emulator: EmulatorProcess
+) -> None:
     stack = _stack(tmp_path, emulator)
     log: list[str] = []
     up = stack.up(on_output=log.append)

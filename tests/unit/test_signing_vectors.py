@@ -44,7 +44,9 @@ def test_v3_vectors(vector: dict) -> None:
 
 def test_auth_flow_signs_fresh_each_attempt() -> None:
     auth = EhpcAuth(Credentials("ak", "S3cr3tValue", "T0kenValue"))
-    req = httpx.Request("GET", "https://ehpc.cn-hangzhou.aliyuncs.com/?ClusterId=c1", headers={"x-acs-action": "ListTasks"})
+    req = httpx.Request(
+        "GET", "https://ehpc.cn-hangzhou.aliyuncs.com/?ClusterId=c1", headers={"x-acs-action": "ListTasks"}
+    )
     first = next(auth.sync_auth_flow(req)).headers["Authorization"]
     nonce1 = req.headers["x-acs-signature-nonce"]
     second = next(auth.sync_auth_flow(req)).headers["Authorization"]
