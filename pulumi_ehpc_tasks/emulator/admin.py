@@ -58,9 +58,7 @@ def _script(data: dict[str, Any]) -> TaskScript:
     )
     for name in ("succeed_count", "stuck_at_step", "total_steps"):
         value = getattr(script, name)
-        if value is not None and (
-            not isinstance(value, int) or value < (0 if name == "succeed_count" else 1)
-        ):
+        if value is not None and (not isinstance(value, int) or value < (0 if name == "succeed_count" else 1)):
             raise ValueError(f"{name} must be a positive integer or null")
     if script.duration_s is not None and float(script.duration_s) < 0:
         raise ValueError("duration_s must be >= 0")

@@ -143,9 +143,7 @@ class Emulator:
                 'The input parameter "Action" that is mandatory for processing this request is not supplied.',
             )
         if verified.version and verified.version != API_VERSION:
-            raise ApiError(
-                "InvalidVersion", f"Specified parameter Version {verified.version!r} is not valid."
-            )
+            raise ApiError("InvalidVersion", f"Specified parameter Version {verified.version!r} is not valid.")
         handler = HANDLERS.get(action)
         if handler is None:
             raise ApiError("InvalidAction.NotFound", f"Specified api {action!r} is not found.")

@@ -162,9 +162,7 @@ class Verifier:
         pairs = [(h, v) for h in signed for v in present[h]]
         creq, _ = v3_canonical_request(method, path, query, pairs, claimed)
         string_to_sign = f"{V3_ALGORITHM}\n{hashlib.sha256(creq.encode()).hexdigest()}"
-        expected = hmac.new(
-            key.access_key_secret.encode(), string_to_sign.encode(), hashlib.sha256
-        ).hexdigest()
+        expected = hmac.new(key.access_key_secret.encode(), string_to_sign.encode(), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, parts["Signature"]):
             raise ApiError(
                 "SignatureDoesNotMatch",

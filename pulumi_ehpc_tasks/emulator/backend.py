@@ -147,9 +147,7 @@ class Backend:
         return cluster
 
     def nodes_of(self, cluster_id: str) -> list[Node]:
-        return sorted(
-            (n for n in self.nodes.values() if n.cluster_id == cluster_id), key=lambda n: n.added_at
-        )
+        return sorted((n for n in self.nodes.values() if n.cluster_id == cluster_id), key=lambda n: n.added_at)
 
     def _new_node(
         self,
@@ -192,34 +190,25 @@ class Backend:
         if not ids:
             raise ApiError(
                 "MissingParameter",
-                "The input parameter Instance.1.Id that is mandatory "
-                "for processing this request is not supplied.",
+                "The input parameter Instance.1.Id that is mandatory for processing this request is not supplied.",
             )
         found: list[Node] = []
         for i, iid in enumerate(ids, start=1):
             node = self.nodes.get(iid)
             if node is None or node.cluster_id != cluster.cluster_id:
                 # The service's documented client error is InvalidParams; we name the id in the message.
-                raise invalid_param(
-                    f"Instance.{i}.Id", f"Node {iid} does not exist in cluster {cluster.cluster_id}."
-                )
+                raise invalid_param(f"Instance.{i}.Id", f"Node {iid} does not exist in cluster {cluster.cluster_id}.")
             found.append(node)
         return found
 
-    def _check_not_busy(
-        self, cluster: Cluster, nodes: Iterable[Node] = (), whole_cluster: bool = False
-    ) -> None:
+    def _check_not_busy(self, cluster: Cluster, nodes: Iterable[Node] = (), whole_cluster: bool = False) -> None:
         if cluster.busy_task:
-            raise ApiError(
-                "OperationConflict", f"Cluster {cluster.cluster_id} is busy with task {cluster.busy_task}."
-            )
+            raise ApiError("OperationConflict", f"Cluster {cluster.cluster_id} is busy with task {cluster.busy_task}.")
         if whole_cluster:
             nodes = self.nodes_of(cluster.cluster_id)
         for node in nodes:
             if node.busy_task:
-                raise ApiError(
-                    "OperationConflict", f"Node {node.instance_id} is busy with task {node.busy_task}."
-                )
+                raise ApiError("OperationConflict", f"Node {node.instance_id} is busy with task {node.busy_task}.")
 
     # ---- tasks ---------------------------------------------------------------------------------
     def _next_script(self, action: str) -> TaskScript | None:
@@ -339,9 +328,6 @@ class Backend:
             target = {"StartCluster": "running", "StopCluster": "stopped"}.get(task.task_type, before)
             cluster.status = target if ok else before
         self._mark("cluster", cluster.cluster_id)
-
-    def status_of(self, task: Task, now: float) -> str:
-        return task.status_at(now)
 
     def has_open_task(self, cluster_id: str) -> bool:
         return any(self.tasks[t].cluster_id == cluster_id for t in self._open)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from .config import (
@@ -100,7 +102,5 @@ def serve(
         f"(SDK: Config(endpoint='{endpoint.split('//', 1)[1]}', protocol='http'))",
         nl=True,
     )
-    import sys
-
-    sys.stdout.flush()
+    sys.stdout.flush()  # the first line is what launchers wait for
     run(config, sock)

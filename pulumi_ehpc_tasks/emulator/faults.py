@@ -52,11 +52,7 @@ class Fault:
             raise ValueError(f"code must be one of {INJECTABLE}")
         if fault.drop not in DROPS:
             raise ValueError("drop must be null, 'before' or 'after'")
-        if (
-            not 0.0 <= fault.rate <= 1.0
-            or fault.latency_s < 0
-            or (fault.times is not None and fault.times < 1)
-        ):
+        if not 0.0 <= fault.rate <= 1.0 or fault.latency_s < 0 or (fault.times is not None and fault.times < 1):
             raise ValueError("rate must be in [0, 1], latency_s >= 0, times >= 1 or null")
         return fault
 

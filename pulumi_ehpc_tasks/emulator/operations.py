@@ -59,15 +59,10 @@ def remember_token(
 
 
 def _instances(nodes: list[Node]) -> list[dict[str, str]]:
-    return [
-        {"InstanceId": n.instance_id, "Ip": n.ip, "Hostname": n.hostname, "role": n.role.lower()}
-        for n in nodes
-    ]
+    return [{"InstanceId": n.instance_id, "Ip": n.ip, "Hostname": n.hostname, "role": n.role.lower()} for n in nodes]
 
 
-def add_nodes(
-    b: Backend, cluster_id: str, spec: AddNodesSpec, request: dict[str, Any]
-) -> tuple[Task, list[str]]:
+def add_nodes(b: Backend, cluster_id: str, spec: AddNodesSpec, request: dict[str, Any]) -> tuple[Task, list[str]]:
     """Create the nodes at once (status `initing`) and a task that makes them `running`."""
     cluster = b.cluster(cluster_id)
     b._check_not_busy(cluster)

@@ -41,8 +41,7 @@ class Params:
             if required:
                 raise ApiError(
                     "MissingParameter",
-                    f'The input parameter "{name}" that is mandatory for '
-                    "processing this request is not supplied.",
+                    f'The input parameter "{name}" that is mandatory for processing this request is not supplied.',
                 )
             return None
         if max_len is not None and len(value) > max_len:
@@ -87,9 +86,7 @@ class Params:
 
     def indexed(self, prefix: str, member: str | None = None, limit: int = 100) -> list[str]:
         """Repeat-list values `Prefix.N[.Member]` in N order (N from 1, possibly sparse)."""
-        pattern = re.compile(
-            rf"^{re.escape(prefix)}\.(\d+)" + (rf"\.{re.escape(member)}$" if member else "$")
-        )
+        pattern = re.compile(rf"^{re.escape(prefix)}\.(\d+)" + (rf"\.{re.escape(member)}$" if member else "$"))
         found = sorted((int(m.group(1)), v) for k, v in self.values.items() if (m := pattern.match(k)))
         if len(found) > limit:
             raise invalid_param(f"{prefix}.N", f"At most {limit} items are allowed.")

@@ -36,9 +36,7 @@ class Store:
         self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
     def is_empty(self) -> bool:
-        counts = [
-            int(self._db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]) for t in ("cluster", "task")
-        ]
+        counts = [int(self._db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]) for t in ("cluster", "task")]
         return sum(counts) == 0
 
     def load_into(self, backend: Backend) -> None:

@@ -30,10 +30,8 @@ def error_body(err: ApiError, request_id: str, host: str) -> dict[str, Any]:
 
 def task(t: Task, now: float) -> dict[str, Any]:
     status = t.status_at(now)
-    if t.task_type in ("AddComputes", "CreateCluster"):
-        result = json.dumps({"Instances": t.result_instances})
-    else:
-        result = "{}"
+    adds_nodes = t.task_type in ("AddComputes", "CreateCluster")  # the only types with a Result payload
+    result = json.dumps({"Instances": t.result_instances}) if adds_nodes else "{}"
     return {
         "TaskId": t.task_id,
         "ClusterId": t.cluster_id,

@@ -160,10 +160,8 @@ def make_schedule(
     steps = max(1, steps)
     weights = [rng.uniform(0.3, 1.7) for _ in range(steps)]
     total_w = sum(weights)
-    if duration_s is not None:
-        durations = [duration_s * w / total_w for w in weights]
-    else:
-        durations = [mean_s * w for w in weights]
+    scale = duration_s / total_w if duration_s is not None else mean_s
+    durations = [scale * w for w in weights]
     ends: list[float] = []
     t = now
     for i, d in enumerate(durations):

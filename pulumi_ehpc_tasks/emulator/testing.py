@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -75,14 +76,13 @@ def running_emulator(
     thread.start()
     admin = httpx.Client(base_url=endpoint, timeout=30.0)
     try:
-        deadline = startup_timeout_s
+        deadline = time.monotonic() + startup_timeout_s
         while not server.started:
             if errors or not thread.is_alive():
                 raise RuntimeError(f"emulator failed to start: {errors!r}")
-            thread.join(0.01)
-            deadline -= 0.01
-            if deadline <= 0:
+            if time.monotonic() > deadline:
                 raise TimeoutError("emulator did not start")
+            thread.join(0.01)
         creds = Credentials(config.access_key_id, config.access_key_secret, source="emulator")
         yield EmulatorHandle(endpoint, creds, config.cluster_id, admin, emulator, sock.getsockname()[1])
     finally:

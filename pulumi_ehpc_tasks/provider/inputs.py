@@ -96,6 +96,8 @@ class NodeGroupInputs(BaseModel):
         default=None, pattern="^(NoSpot|SpotWithPriceLimit|SpotAsPriceGo)$"
     )
     compute_spot_price_limit: str | None = None
+    running: bool = True
+    reset_trigger: str | None = None
     partial_failure: PartialFailure = PartialFailure.ACCEPT
     max_retries: int = Field(default=2, ge=0, le=10)
     release_instances: bool = True
@@ -108,6 +110,19 @@ class NodeGroupInputs(BaseModel):
         if not _ID.match(value):
             raise ValueError(f"{value!r} is not an E-HPC cluster id (e.g. ehpc-hz-FYUr32xxxx)")
         return value
+
+    @field_validator("running", "release_instances", mode="before")
+    @classmethod
+    def _strict_bool(cls, value: Any) -> Any:
+        if not isinstance(value, bool):
+            raise ValueError(f"must be true or false, got {value!r}")
+        return value
+
+    @field_validator("reset_trigger", mode="before")
+    @classmethod
+    def _trigger_text(cls, value: Any) -> Any:
+        # Any scalar works as a trigger; keep it as text so 1 and "1" do not look different.
+        return None if value is None else str(value)
 
     @field_validator("count", "min_count", "system_disk_size", "max_retries", mode="before")
     @classmethod

@@ -55,7 +55,16 @@ NODE_GROUP_REPLACE_KEYS = (
     "job_queue",
 )
 # Inputs that only steer the provider (or future adds): updated in place.
-_IN_PLACE_KEYS = ("count", "min_count", "partial_failure", "max_retries", "release_instances", "timeouts")
+_IN_PLACE_KEYS = (
+    "count",
+    "running",
+    "reset_trigger",
+    "min_count",
+    "partial_failure",
+    "max_retries",
+    "release_instances",
+    "timeouts",
+)
 # Wire names of AddNodes parameters, by input name.
 _ADD_PARAMS = {
     "instance_type": "instance_type",
@@ -175,6 +184,31 @@ class NodeGroupProvider(ResourceProvider):
         op.info(f"DeleteNodes task {task_id}: deleting {len(targets)} node(s) from {op.cluster_id}")
         wait_with_progress(op, task_id, "DeleteNodes", timeout_s).raise_for_outcome()
 
+    def _node_task(self, op: Op, action: str, instance_ids: Sequence[str], timeout_s: float) -> None:
+        """StopNodes / StartNodes / ResetNodes on `instance_ids` and wait (never blindly re-sent)."""
+        if not instance_ids:
+            return
+        send_action = {
+            "StopNodes": op.client.stop_nodes,
+            "StartNodes": op.client.start_nodes,
+            "ResetNodes": op.client.reset_nodes,
+        }[action]
+        target_status = {"StopNodes": "stopped", "StartNodes": "running"}.get(action)
+
+        def send() -> str:
+            return send_action(op.cluster_id, instance_ids=list(instance_ids)).task_id
+
+        def done(nodes: Mapping[str, NodeInfo]) -> bool:
+            return target_status is not None and all(
+                nodes[i].status.lower() == target_status for i in instance_ids if i in nodes
+            )
+
+        task_id = issue_unkeyed(op, send, instance_ids, done)
+        if task_id is None:
+            return
+        op.info(f"{action} task {task_id}: {len(instance_ids)} node(s) of {op.cluster_id}")
+        wait_with_progress(op, task_id, action, timeout_s).raise_for_outcome()
+
     def _grow(self, op: Op, inputs: NodeGroupInputs, want: int, purpose: str, adds: _Adds) -> None:
         """Add nodes until `adds` holds `want` of them, applying the partial-failure policy."""
         missing = want - len(adds.instances)
@@ -218,17 +252,26 @@ class NodeGroupProvider(ResourceProvider):
 
     @staticmethod
     def _outputs(
-        inputs: NodeGroupInputs, props: Mapping[str, Any], adds: _Adds, prior: Sequence[dict[str, str]]
+        op: Op,
+        inputs: NodeGroupInputs,
+        props: Mapping[str, Any],
+        adds: _Adds,
+        prior: Sequence[dict[str, str]],
+        olds: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         instances = [*prior, *adds.instances]
         outs = {k: v for k, v in props.items() if not k.startswith("__")}
-        last = adds.last.task if adds.last else None
+        for key in ("task_id", "task_type", "task_status", "steps", "errors"):
+            if olds and outs.get(key) is None:
+                outs[key] = olds.get(key)
+        last = op.last.task if op.last else None
         outs.update(
             instance_ids=[i["instance_id"] for i in instances],
             instances=instances,
             failed_count=max(0, inputs.count - len(instances)),
-            errors=adds.errors,
         )
+        if adds.last is not None:
+            outs["errors"] = adds.errors
         if last is not None:
             outs.update(
                 task_id=last.task_id,
@@ -261,8 +304,10 @@ class NodeGroupProvider(ResourceProvider):
         op = self._op(inputs)
         adds = _Adds()
         self._grow(op, inputs, inputs.count, "create", adds)
+        if not inputs.running:
+            self._node_task(op, "StopNodes", [i["instance_id"] for i in adds.instances], inputs.timeouts.create)
         first = adds.last.task.task_id if adds.last else "none"
-        return CreateResult(f"{inputs.cluster_id}/{first}", self._outputs(inputs, props, adds, []))
+        return CreateResult(f"{inputs.cluster_id}/{first}", self._outputs(op, inputs, props, adds, []))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = self._inputs(news)
@@ -281,10 +326,15 @@ class NodeGroupProvider(ResourceProvider):
             victims = self._pick_victims(prior, live, len(prior) - inputs.count)
             self._delete(op, victims, inputs.release_instances, inputs.timeouts.update)
             prior = [i for i in prior if i["instance_id"] not in set(victims)]
-        outs = self._outputs(inputs, news, adds, prior)
-        for key in ("task_id", "task_type", "task_status", "steps"):
-            outs.setdefault(key, olds.get(key))
-        return UpdateResult(outs)
+        all_ids = [i["instance_id"] for i in [*prior, *adds.instances]]
+        if olds.get("reset_trigger") != news.get("reset_trigger"):
+            self._node_task(op, "ResetNodes", [i["instance_id"] for i in prior], inputs.timeouts.update)
+        if inputs.running != olds.get("running", True):
+            action = "StartNodes" if inputs.running else "StopNodes"
+            self._node_task(op, action, all_ids, inputs.timeouts.update)
+        elif not inputs.running:
+            self._node_task(op, "StopNodes", [i["instance_id"] for i in adds.instances], inputs.timeouts.update)
+        return UpdateResult(self._outputs(op, inputs, news, adds, prior, olds))
 
     @staticmethod
     def _pick_victims(prior: Sequence[dict[str, str]], live: Mapping[str, NodeInfo], n: int) -> list[str]:

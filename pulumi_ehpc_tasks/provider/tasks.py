@@ -50,6 +50,8 @@ class Op:
     client: EhpcClient
     cluster_id: str
     urn: str
+    last: FinishedTask | None = None
+    """The last task this call waited for: its id, type and status become the resource's outputs."""
 
     def status(self, text: str) -> None:
         engine_log().status(self.urn, text)
@@ -68,7 +70,8 @@ def wait_with_progress(op: Op, task_id: str, what: str, timeout_s: float) -> Fin
         op.status(f"{what}: {progress.text}")
 
     try:
-        return wait_for_task(op.client, op.cluster_id, task_id, timeout_s=timeout_s, on_progress=show)
+        op.last = wait_for_task(op.client, op.cluster_id, task_id, timeout_s=timeout_s, on_progress=show)
+        return op.last
     finally:
         op.status("")
 

@@ -163,3 +163,28 @@ def demo_config(endpoint: str, secret: str = DEMO_SECRET) -> dict[str, Any]:
         "ehpc:accessKeyId": auto.ConfigValue(DEMO_KEY_ID),
         "ehpc:accessKeySecret": auto.ConfigValue(secret, secret=True),
     }
+
+
+def inline_stack(stack: str, program: Any, endpoint: str, config: Mapping[str, str] | None = None) -> Any:
+    """An Automation-API stack for an inline program, pointed at the emulator."""
+    from pulumi import automation as auto
+
+    s = auto.create_or_select_stack(stack, project_name="e2e", program=program)
+    s.set_all_config({**demo_config(endpoint), **{k: auto.ConfigValue(v) for k, v in (config or {}).items()}})
+    return s
+
+
+def mutations(before: Mapping[str, int], after: Mapping[str, int]) -> dict[str, int]:
+    """How many calls of each mutating action happened between two stats snapshots."""
+    writes = ("AddNodes", "DeleteNodes", "StartNodes", "StopNodes", "ResetNodes", "CreateCluster",
+              "DeleteCluster", "StartCluster", "StopCluster")
+    return {a: after.get(a, 0) - before.get(a, 0) for a in writes if after.get(a, 0) != before.get(a, 0)}
+
+
+def resource_outputs(stack: Any, name: str) -> dict[str, Any]:
+    """The outputs the state holds for the resource called `name` (refresh updates these, not exports)."""
+    for res in stack.export_stack().deployment["resources"]:
+        if res["urn"].endswith(f"::{name}"):
+            outputs: dict[str, Any] = res.get("outputs", {})
+            return outputs
+    raise KeyError(name)

@@ -130,3 +130,29 @@ def test_admin_refuses_non_loopback(emu: EmulatorHandle) -> None:
             ]
 
     assert asyncio.run(statuses()) == [403, 403]
+
+
+def test_uncaught_exception_is_internal_error(api: Api, emu: EmulatorHandle, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pulumi_ehpc_tasks.emulator import handlers
+
+    def boom(ctx: object) -> dict[str, object]:
+        raise RuntimeError("bug")
+
+    monkeypatch.setitem(handlers.HANDLERS, "ListTasks", boom)
+    assert error(api.call("ListTasks", {"ClusterId": emu.cluster_id})) == (500, "InternalError")
+
+
+def test_scripted_partial_delete(api: Api, emu: EmulatorHandle) -> None:
+    ids = api.ok("AddNodes", {"ClusterId": emu.cluster_id, "Count": 3})["InstanceIds"]["InstanceId"]
+    wait_for(lambda: all(n["Status"] == "running" for n in emu.nodes()))
+    emu.next_task(action="DeleteNodes", outcome="PartialFail", succeed_count=1)
+    params = {"ClusterId": emu.cluster_id, **{f"Instance.{i + 1}.Id": iid for i, iid in enumerate(ids)}}
+    task = api.wait_task(emu.cluster_id, api.ok("DeleteNodes", params)["TaskId"])
+    assert task["Status"] == "PartialFail"
+    assert sorted(e["InstanceId"] for e in json.loads(task["Errors"])) == sorted(ids[1:])
+    wait_for(
+        lambda: (
+            {n["InstanceId"]: n["Status"] for n in emu.nodes() if n["Role"] == "Compute"}
+            == {ids[1]: "running", ids[2]: "running"}
+        )
+    )

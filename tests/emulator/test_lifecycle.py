@@ -49,9 +49,7 @@ def test_delete_nodes_releasing_then_gone(api: Api, emu: EmulatorHandle) -> None
     task_id, ids = add(api, emu, 2)
     api.wait_task(emu.cluster_id, task_id)
     emu.next_task(action="DeleteNodes", stuck_at_step=1)
-    body = api.ok(
-        "DeleteNodes", {"ClusterId": emu.cluster_id, "Instance.1.Id": ids[0], "ReleaseInstance": "True"}
-    )
+    body = api.ok("DeleteNodes", {"ClusterId": emu.cluster_id, "Instance.1.Id": ids[0], "ReleaseInstance": "True"})
     assert set(body) == {"RequestId", "TaskId"}
     assert node_status(emu, ids[0]) == "releasing"
     delete = api.ok("DeleteNodes", {"ClusterId": emu.cluster_id, "Instance.1.Id": ids[1]})
@@ -107,9 +105,7 @@ def test_cluster_stop_start_describe_list(api: Api, emu: EmulatorHandle) -> None
     assert {n["Status"] for n in emu.nodes()} == {"stopped"}
     api.wait_task(cid, api.ok("StartCluster", {"ClusterId": cid})["TaskId"])
     info = wait_for(
-        lambda: (
-            (i := api.ok("DescribeCluster", {"ClusterId": cid})["ClusterInfo"])["Status"] == "running" and i
-        )
+        lambda: (i := api.ok("DescribeCluster", {"ClusterId": cid})["ClusterInfo"])["Status"] == "running" and i
     )
     assert info["Id"] == cid and info["EcsInfo"]["Manager"]["Count"] == 1
     clusters = api.ok("ListClusters")
@@ -150,9 +146,7 @@ def test_post_form_body(api: Api, emu: EmulatorHandle, version: object) -> None:
     )
     task = api.wait_task(emu.cluster_id, body["TaskId"])
     assert json.loads(task["Result"])["Instances"][0]["Hostname"].startswith("a b+c")
-    listed = api.ok(
-        "ListTasks", {"ClusterId": emu.cluster_id, "Archived": "TRUE"}, version=version, method="POST"
-    )
+    listed = api.ok("ListTasks", {"ClusterId": emu.cluster_id, "Archived": "TRUE"}, version=version, method="POST")
     assert listed["TotalCount"] == 1
 
 

@@ -40,9 +40,7 @@ def test_out_of_range_is_invalid_params(api: Api, emu: EmulatorHandle, params: d
     assert next(iter(params)) in response.json()["Message"]
 
 
-@pytest.mark.parametrize(
-    "params", [{"PageNumber": 1}, {"PageNumber": 999}, {"PageSize": 1}, {"PageSize": 50}]
-)
+@pytest.mark.parametrize("params", [{"PageNumber": 1}, {"PageNumber": 999}, {"PageSize": 1}, {"PageSize": 50}])
 def test_range_edges_accepted(api: Api, emu: EmulatorHandle, params: dict[str, object]) -> None:
     body = api.ok("ListTasks", {"ClusterId": emu.cluster_id, **params})
     assert body["Tasks"] == []
@@ -84,16 +82,12 @@ def test_total_count_across_pages(api: Api, emu: EmulatorHandle) -> None:
     ids = finished_tasks(api, emu, 7)
     seen: list[str] = []
     for page in (1, 2, 3, 4):
-        body = api.ok(
-            "ListTasks", {"ClusterId": emu.cluster_id, "Archived": "true", "PageSize": 2, "PageNumber": page}
-        )
+        body = api.ok("ListTasks", {"ClusterId": emu.cluster_id, "Archived": "true", "PageSize": 2, "PageNumber": page})
         assert body["TotalCount"] == 7 and body["PageNumber"] == page and body["PageSize"] == 2
         assert len(body["Tasks"]) == (1 if page == 4 else 2)
         seen += [t["TaskId"] for t in body["Tasks"]]
     assert sorted(seen) == sorted(ids)
-    beyond = api.ok(
-        "ListTasks", {"ClusterId": emu.cluster_id, "Archived": "true", "PageSize": 2, "PageNumber": 9}
-    )
+    beyond = api.ok("ListTasks", {"ClusterId": emu.cluster_id, "Archived": "true", "PageSize": 2, "PageNumber": 9})
     assert beyond["TotalCount"] == 7 and beyond["Tasks"] == []
 
 

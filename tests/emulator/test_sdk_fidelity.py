@@ -46,18 +46,14 @@ def test_official_sdk_round_trip(emu: EmulatorHandle, algorithm: str | None) -> 
     assert len(ids) == 2
 
     def finished() -> object:
-        resp = client.list_tasks(
-            models.ListTasksRequest(cluster_id=emu.cluster_id, task_id=task_id, archived=False)
-        )
+        resp = client.list_tasks(models.ListTasksRequest(cluster_id=emu.cluster_id, task_id=task_id, archived=False))
         task = resp.body.tasks[0]
         return task if task.status != "Processing" else None
 
     task = wait_for(finished)
     assert task.status == "Success" and task.task_type == "AddComputes"
     assert [i["InstanceId"] for i in json.loads(task.result)["Instances"]] == ids
-    nodes = client.list_nodes(
-        models.ListNodesRequest(cluster_id=emu.cluster_id, role="Compute", page_size=50)
-    )
+    nodes = client.list_nodes(models.ListNodesRequest(cluster_id=emu.cluster_id, role="Compute", page_size=50))
     assert nodes.body.total_count == 2
     assert {n.id for n in nodes.body.nodes.node_info} == set(ids)
     assert nodes.body.nodes.node_info[0].roles.role == ["Compute"]

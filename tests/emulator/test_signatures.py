@@ -89,17 +89,13 @@ def _resign_v3(request: httpx.Request, secret: str, **headers: str) -> httpx.Req
         secret,
     )
     key_id = request.headers["authorization"].split("Credential=")[1].split(",")[0]
-    request.headers["authorization"] = (
-        f"ACS3-HMAC-SHA256 Credential={key_id},SignedHeaders={names},Signature={sig}"
-    )
+    request.headers["authorization"] = f"ACS3-HMAC-SHA256 Credential={key_id},SignedHeaders={names},Signature={sig}"
     return request
 
 
 def test_expired_timestamp_v3(api: Api, emu: EmulatorHandle) -> None:
     old = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=16)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    request = _resign_v3(
-        api.request(ADD, add_params(emu)), emu.credentials.access_key_secret, **{"x-acs-date": old}
-    )
+    request = _resign_v3(api.request(ADD, add_params(emu)), emu.credentials.access_key_secret, **{"x-acs-date": old})
     assert error(api.send(request)) == (400, "InvalidTimeStamp.Expired")
     nothing_executed(emu)
 
@@ -107,9 +103,7 @@ def test_expired_timestamp_v3(api: Api, emu: EmulatorHandle) -> None:
 def test_expired_timestamp_v1(api: Api, emu: EmulatorHandle) -> None:
     request = api.request(ADD, add_params(emu), version=V1)
     params = dict(request.url.params.multi_items())
-    params["Timestamp"] = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=20)).strftime(
-        "%Y-%m-%dT%H:%M:%SZ"
-    )
+    params["Timestamp"] = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
     params.pop("Signature")
     params["Signature"] = sign_v1(params, "GET", emu.credentials.access_key_secret)
     assert error(api.send(with_query(request, **params))) == (400, "InvalidTimeStamp.Expired")
