@@ -1,0 +1,198 @@
+"""Cluster: CreateCluster and wait; `running` toggles StopCluster/StartCluster; delete = DeleteCluster.
+
+Everything CreateCluster fixes replaces the cluster; only `running`, `timeouts` and
+`release_instances` change in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pulumi.dynamic import (
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from ..waiting import FinishedTask
+from ..wire import NotFoundError
+from .errors import install_clean_errors
+from .host_tuning import raise_provider_workers
+from .inputs import Timeouts, check_inputs
+from .settings import settings_from_config
+from .tasks import MAX_TOKEN_GENERATIONS, Op, client_token, wait_with_progress
+
+__all__ = ["CLUSTER_IN_PLACE_KEYS", "ClusterInputs", "ClusterProvider"]
+
+CLUSTER_IN_PLACE_KEYS = ("running", "timeouts", "release_instances")
+_NOT_SENT = {"running", "timeouts", "release_instances", "urn", "manager_instance_type", "manager_count",
+             "compute_instance_type", "compute_count", "login_instance_type", "login_count"}
+
+
+class ClusterInputs(BaseModel):
+    """CreateCluster's main parameters, checked at preview."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=2, max_length=64)
+    description: str | None = Field(default=None, min_length=2, max_length=256)
+    deploy_mode: str | None = Field(default=None, pattern="^(Standard|Simple|Tiny)$")
+    scheduler_type: str | None = Field(default=None, pattern="^(pbs|slurm|opengridscheduler|deadline|custom)$")
+    account_type: str | None = Field(default=None, pattern="^(nis|ldap)$")
+    os_tag: str | None = None
+    image_id: str | None = None
+    image_owner_alias: str | None = Field(default=None, pattern="^(system|self|others|marketplace)$")
+    vpc_id: str | None = None
+    vswitch_id: str | None = None
+    zone_id: str | None = None
+    security_group_id: str | None = None
+    key_pair_name: str | None = None
+    password: str | None = Field(default=None, min_length=8, max_length=30)
+    ecs_charge_type: str | None = Field(default=None, pattern="^(PostPaid|PrePaid)$")
+    ha_enable: bool | None = None
+    manager_instance_type: str | None = None
+    manager_count: int = Field(default=1, ge=1, le=2)
+    compute_instance_type: str | None = None
+    compute_count: int = Field(default=0, ge=0, le=99)
+    login_instance_type: str | None = None
+    login_count: int = Field(default=1, ge=0, le=1)
+    running: bool = True
+    release_instances: bool = True
+    timeouts: Timeouts = Field(default_factory=Timeouts)
+    urn: str | None = None
+
+    @field_validator("description")
+    @classmethod
+    def _no_url(cls, value: str | None) -> str | None:
+        if value and value.startswith(("http://", "https://")):
+            raise ValueError("must not start with http:// or https://")
+        return value
+
+    def create_params(self) -> dict[str, Any]:
+        params = {k: v for k, v in self.model_dump().items() if k not in _NOT_SENT and v is not None}
+        if "vswitch_id" in params:
+            params["v_switch_id"] = params.pop("vswitch_id")
+        order: dict[str, dict[str, Any]] = {}
+        for role in ("manager", "compute", "login"):
+            spec = {"count": getattr(self, f"{role}_count")}
+            if itype := getattr(self, f"{role}_instance_type"):
+                spec["instance_type"] = itype
+            order[role] = spec
+        params["ecs_order"] = order
+        return params
+
+
+def _task_outputs(finished: FinishedTask | None) -> dict[str, Any]:
+    if finished is None:
+        return {}
+    task = finished.task
+    return {
+        "task_id": task.task_id,
+        "task_type": task.task_type,
+        "task_status": task.raw_status,
+        "steps": {"current": task.current_step, "total": task.total_steps},
+    }
+
+
+class ClusterProvider(ResourceProvider):
+    """CRUD for `Cluster`; holds no client or credentials when pickled into state."""
+
+    serialize_as_secret_always = False
+
+    def configure(self, req: ConfigureRequest) -> None:
+        install_clean_errors()
+        raise_provider_workers()
+        self._settings = settings_from_config(req.config)
+
+    def _op(self, inputs: ClusterInputs, cluster_id: str = "") -> Op:
+        settings = getattr(self, "_settings", None) or settings_from_config({})
+        self._settings = settings
+        return Op(settings.client(), cluster_id, inputs.urn or "")
+
+    @staticmethod
+    def _inputs(props: Mapping[str, Any]) -> ClusterInputs:
+        fields = set(ClusterInputs.model_fields)
+        return ClusterInputs.model_validate({k: v for k, v in props.items() if k in fields and v is not None})
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        _, failures = check_inputs(ClusterInputs, news)
+        return CheckResult(news, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        keys = (set(ClusterInputs.model_fields) | set(olds) | set(news)) - {"urn"}
+        changed = [k for k in keys if not k.startswith("__") and k in ClusterInputs.model_fields
+                   and olds.get(k) != news.get(k)]
+        replaces = [k for k in changed if k not in CLUSTER_IN_PLACE_KEYS]
+        return DiffResult(changes=bool(changed), replaces=replaces, stables=["cluster_id"] if not replaces else [])
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = self._inputs(props)
+        op = self._op(inputs)
+        params = inputs.create_params()
+        for generation in range(MAX_TOKEN_GENERATIONS):
+            token = client_token(op.urn, "create-cluster", params, generation)
+            resp = op.client.create_cluster(client_token=token, **params)
+            op.cluster_id = resp.cluster_id
+            op.info(f"CreateCluster task {resp.task_id}: creating cluster {resp.cluster_id} ({inputs.name})")
+            try:
+                finished = wait_with_progress(op, resp.task_id, "CreateCluster", inputs.timeouts.create)
+            except NotFoundError:
+                continue  # the token belongs to a cluster deleted since: the next generation is new
+            finished.raise_for_outcome()
+            break
+        else:
+            raise RuntimeError(f"CreateCluster answered with deleted clusters for {MAX_TOKEN_GENERATIONS} tokens")
+        if not inputs.running:
+            self._power(op, "StopCluster", inputs.timeouts.create)
+        outs = {k: v for k, v in props.items() if not k.startswith("__")}
+        outs.update(
+            cluster_id=op.cluster_id,
+            instances=[i.model_dump() for i in finished.task.result.instances],
+            **_task_outputs(op.last),
+        )
+        return CreateResult(op.cluster_id, outs)
+
+    def _power(self, op: Op, action: str, timeout_s: float) -> None:
+        # Start/StopCluster take no ClientToken; both are safe to repeat on a cluster already in that state.
+        send = op.client.stop_cluster if action == "StopCluster" else op.client.start_cluster
+        task_id = send(op.cluster_id).task_id
+        op.info(f"{action} task {task_id}: {op.cluster_id}")
+        wait_with_progress(op, task_id, action, timeout_s).raise_for_outcome()
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inputs = self._inputs(news)
+        op = self._op(inputs, id_)
+        if inputs.running != olds.get("running", True):
+            self._power(op, "StartCluster" if inputs.running else "StopCluster", inputs.timeouts.update)
+        outs = {k: v for k, v in news.items() if not k.startswith("__")}
+        outs.update({k: olds.get(k) for k in ("cluster_id", "instances", "task_id", "task_type", "task_status",
+                                               "steps")})
+        outs.update(_task_outputs(op.last))
+        return UpdateResult(outs)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        inputs = self._inputs(props)
+        op = self._op(inputs, id_)
+        try:
+            info = op.client.describe_cluster(id_).cluster_info
+        except NotFoundError:
+            return ReadResult(None, {})  # deleted out of band: the next `up` creates it again
+        outs = dict(props)
+        outs["status"] = info.status
+        return ReadResult(id_, outs)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        inputs = self._inputs(props)
+        op = self._op(inputs, id_)
+        try:
+            task_id = op.client.delete_cluster(id_, release_instance=inputs.release_instances).task_id
+            op.info(f"DeleteCluster task {task_id}: {id_}")
+            wait_with_progress(op, task_id, "DeleteCluster", inputs.timeouts.delete).raise_for_outcome()
+        except NotFoundError:
+            return  # already gone (or gone while we waited): that is what delete wants

@@ -1,0 +1,100 @@
+"""TaskWait: wait on a task issued elsewhere (another tool, a script, the console) and expose it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pulumi.dynamic import CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult, ResourceProvider
+
+from ..waiting import Outcome
+from ..wire import TaskInfo
+from .errors import install_clean_errors
+from .host_tuning import raise_provider_workers
+from .inputs import Timeouts, check_inputs
+from .settings import settings_from_config
+from .tasks import Op, wait_with_progress
+
+__all__ = ["TaskWaitInputs", "TaskWaitProvider", "task_outputs"]
+
+
+class TaskWaitInputs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cluster_id: str = Field(min_length=1)
+    task_id: str = Field(min_length=1)
+    fail_on_error: bool = True
+    timeouts: Timeouts = Field(default_factory=Timeouts)
+    urn: str | None = None
+
+
+def task_outputs(task: TaskInfo | Any) -> dict[str, Any]:
+    """The final task as plain outputs."""
+    return {
+        "task_type": task.task_type,
+        "task_status": task.raw_status,
+        "steps": {"current": task.current_step, "total": task.total_steps},
+        "instances": [i.model_dump() for i in task.result.instances],
+        "errors": [e.model_dump() for e in task.errors],
+        "request": task.request,
+    }
+
+
+class TaskWaitProvider(ResourceProvider):
+    """Create = wait until the task is terminal; delete forgets it (a task is history)."""
+
+    serialize_as_secret_always = False
+
+    def configure(self, req: ConfigureRequest) -> None:
+        install_clean_errors()
+        raise_provider_workers()
+        self._settings = settings_from_config(req.config)
+
+    def _op(self, inputs: TaskWaitInputs) -> Op:
+        settings = getattr(self, "_settings", None) or settings_from_config({})
+        self._settings = settings
+        return Op(settings.client(), inputs.cluster_id, inputs.urn or "")
+
+    @staticmethod
+    def _inputs(props: Mapping[str, Any]) -> TaskWaitInputs:
+        fields = set(TaskWaitInputs.model_fields)
+        return TaskWaitInputs.model_validate({k: v for k, v in props.items() if k in fields and v is not None})
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        _, failures = check_inputs(TaskWaitInputs, news)
+        return CheckResult(news, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        replaces = [k for k in ("cluster_id", "task_id") if olds.get(k) != news.get(k)]
+        changed = replaces + [k for k in ("fail_on_error", "timeouts") if olds.get(k) != news.get(k)]
+        return DiffResult(changes=bool(changed), replaces=replaces)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = self._inputs(props)
+        op = self._op(inputs)
+        finished = wait_with_progress(op, inputs.task_id, "TaskWait", inputs.timeouts.create)
+        if inputs.fail_on_error and finished.outcome is not Outcome.SUCCESS:
+            finished.raise_for_outcome()
+        outs = {k: v for k, v in props.items() if not k.startswith("__")}
+        outs.update(task_outputs(finished.task))
+        return CreateResult(inputs.task_id, outs)
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> Any:
+        from pulumi.dynamic import UpdateResult
+
+        outs = dict(olds)
+        outs.update({k: v for k, v in news.items() if not k.startswith("__")})
+        return UpdateResult(outs)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        inputs = self._inputs(props)
+        op = self._op(inputs)
+        tasks = op.client.list_tasks(inputs.cluster_id, task_id=id_).tasks
+        outs = dict(props)
+        if tasks:
+            outs.update(task_outputs(tasks[0]))
+        return ReadResult(id_, outs)
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        return None
