@@ -5,7 +5,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv engine demo demo-down test unit e2e lint bench clean
+.PHONY: venv engine demo demo-down test unit e2e lint bench clean reliability
 
 $(STAMP): pyproject.toml
 	test -x $(VPY) || $(PY) -m venv $(VENV)
@@ -38,3 +38,9 @@ lint: venv
 
 clean:
 	rm -rf .state build *.egg-info
+
+# Faults, crashes, bad input, secrets and load against the emulator through the real engine;
+# prints a summary table and rewrites docs/reliability.md. Part of `make test` as well.
+reliability: venv
+	@ENGINE_DIR=$$(bash scripts/engine/engine.sh | tail -n 1) && \
+	EHPC_ENGINE_DIR=$$ENGINE_DIR $(VPY) -m pytest -ra tests/reliability $(PYTEST_ARGS)
