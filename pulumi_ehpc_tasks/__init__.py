@@ -1,6 +1,10 @@
-"""pulumi-ehpc-tasks: Alibaba Cloud E-HPC async operations as Pulumi resources that wait for their tasks."""
+"""pulumi-ehpc-tasks: Alibaba Cloud E-HPC async operations as Pulumi resources that wait for their tasks.
 
-from .provider import NodeGroup, NodeGroupError, PartialFailure
+Resources: `NodeGroup`, `Cluster`, `TaskWait`; component: `NodePool`. The wire client, the waiter and
+the emulator live in `pulumi_ehpc_tasks.wire`, `.waiting` and `.emulator`.
+"""
 
-__all__ = ["NodeGroup", "NodeGroupError", "PartialFailure"]
+from .provider import Cluster, NodeGroup, NodeGroupError, NodePool, PartialFailure, Placement, TaskWait
+
+__all__ = ["Cluster", "NodeGroup", "NodeGroupError", "NodePool", "PartialFailure", "Placement", "TaskWait"]
 __version__ = "0.1.0"

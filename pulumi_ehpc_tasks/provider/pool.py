@@ -1,0 +1,123 @@
+"""NodePool: N nodes of one shape across placements, as NodeGroups of at most 99 that wait concurrently.
+
+A reusable component for stack programs: it plans shards deterministically (same count and
+placements → same shard names and sizes), so growing the pool resizes the last shard of each
+placement and adds shards, never reshuffling nodes between groups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from .resources import NodeGroup
+
+__all__ = ["MAX_NODES_PER_GROUP", "NodePool", "Placement", "Shard", "plan_shards"]
+
+MAX_NODES_PER_GROUP = 99  # AddNodes' Count limit
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a part of the pool goes; both fields optional (the cluster's defaults apply)."""
+
+    zone_id: str | None = None
+    vswitch_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Shard:
+    key: str
+    count: int
+    placement: Placement
+
+
+def plan_shards(count: int, placements: Sequence[Placement], max_per_group: int = MAX_NODES_PER_GROUP) -> list[Shard]:
+    """Spread `count` evenly over `placements` (earlier ones take the remainder), each in groups of at most
+    `max_per_group`, filled in order so that a small change touches only the last group of a placement."""
+    if count < 0:
+        raise ValueError(f"count must be at least 0, got {count}")
+    if not 1 <= max_per_group <= MAX_NODES_PER_GROUP:
+        raise ValueError(f"max_per_group must be 1..{MAX_NODES_PER_GROUP}, got {max_per_group}")
+    places = list(placements) or [Placement()]
+    shards: list[Shard] = []
+    for index, placement in enumerate(places):
+        share = count // len(places) + (1 if index < count % len(places) else 0)
+        chunk = 0
+        while share > 0:
+            size = min(share, max_per_group)
+            shards.append(Shard(f"p{index}-{chunk}", size, placement))
+            share -= size
+            chunk += 1
+    return shards
+
+
+def _placement(value: Placement | dict[str, Any]) -> Placement:
+    if isinstance(value, Placement):
+        return value
+    unknown = set(value) - {"zone_id", "vswitch_id"}
+    if unknown:
+        raise ValueError(f"placements: unknown key(s) {sorted(unknown)}; use zone_id and vswitch_id")
+    return Placement(zone_id=value.get("zone_id"), vswitch_id=value.get("vswitch_id"))
+
+
+class NodePool(pulumi.ComponentResource):
+    """`count` nodes of one shape in `cluster_id`, across `placements`, exported as one instance list.
+
+    ## Example usage
+    ```python
+    pool = NodePool("solvers", cluster_id=cluster_id, count=150, instance_type="ecs.c7.2xlarge",
+                    placements=[{"zone_id": "cn-hangzhou-j"}, {"zone_id": "cn-hangzhou-k"}])
+    pulumi.export("solver_ips", pool.instances.apply(lambda xs: [x["ip"] for x in xs]))
+    ```
+    Other keyword arguments go to every NodeGroup (instance_type, image_id, partial_failure, timeouts, ...).
+    """
+
+    instance_ids: pulumi.Output[list[str]]
+    instances: pulumi.Output[list[dict[str, str]]]
+    failed_count: pulumi.Output[int]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        cluster_id: pulumi.Input[str],
+        count: int,
+        placements: Sequence[Placement | dict[str, Any]] | None = None,
+        max_per_group: int = MAX_NODES_PER_GROUP,
+        opts: pulumi.ResourceOptions | None = None,
+        **node_options: Any,
+    ) -> None:
+        super().__init__("ehpc:index:NodePool", name, None, opts)
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise TypeError(f"NodePool {name!r}: count must be a whole number known when the program runs, "
+                            f"got {type(count).__name__}")
+        shards = plan_shards(count, [_placement(p) for p in placements or []], max_per_group)
+        child = pulumi.ResourceOptions(parent=self)
+        self.groups = [
+            NodeGroup(
+                f"{name}-{shard.key}",
+                cluster_id=cluster_id,
+                count=shard.count,
+                zone_id=shard.placement.zone_id,
+                vswitch_id=shard.placement.vswitch_id,
+                opts=child,
+                **node_options,
+            )
+            for shard in shards
+        ]
+        self.instance_ids = pulumi.Output.all(*[g.instance_ids for g in self.groups]).apply(
+            lambda lists: [i for ids in lists for i in (ids or [])]
+        )
+        self.instances = pulumi.Output.all(*[g.instances for g in self.groups]).apply(
+            lambda lists: [i for items in lists for i in (items or [])]
+        )
+        self.failed_count = pulumi.Output.all(*[g.failed_count for g in self.groups]).apply(
+            lambda counts: sum(c or 0 for c in counts)
+        )
+        self.register_outputs(
+            {"instance_ids": self.instance_ids, "instances": self.instances, "failed_count": self.failed_count}
+        )
