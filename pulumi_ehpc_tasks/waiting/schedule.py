@@ -44,8 +44,10 @@ class PollSpec:
     """Assumed spread of one step's length, relative to the mean (steps are irregular)."""
     quantile_z: float = 1.5
     """How cautious the "earliest plausible end" is, in standard deviations of the remaining steps."""
-    rate_margin: float = 0.2
-    """Also assume steps may be this much faster than estimated so far."""
+    rate_floor: float = 0.05
+    """Least relative uncertainty assumed for the mean step length, however many steps were seen."""
+    landing: float = 0.0
+    """Where the first near-end poll lands after the earliest plausible end, in `near_delay_s`."""
     overdue_growth: float = 0.05
     """Past the predicted end the interval grows by this fraction of the overdue time."""
     unknown_growth: float = 1.6
@@ -87,14 +89,19 @@ class StepEstimate:
         self.current_step = 0
         self.lo_s = 0.0
         self.hi_s = math.inf
+        self.last_seen: dict[int, float] = {}
+        """Step -> the latest time it was seen in progress (each bounds the end from below)."""
 
     def observe(self, at: float, current_step: int, total_steps: int) -> None:
         if total_steps <= 0:
             return
+        if total_steps != self.total_steps:
+            self.last_seen.clear()
         self.total_steps = total_steps
         elapsed = max(at - self.started_at, 1e-3)
         k = min(max(current_step, 1), total_steps)
         self.current_step = k
+        self.last_seen[k] = at
         self.lo_s = max(self.lo_s, elapsed / k)
         if k > 1:
             self.hi_s = min(self.hi_s, elapsed / (k - 1))
@@ -113,23 +120,40 @@ class StepEstimate:
     def predicted_end(self) -> float | None:
         return self.started_at + self.total_steps * self.step_s() if self.known else None
 
+    def earliest_end(self, spec: PollSpec) -> float | None:
+        """A low quantile of the end time: the latest of, over every step k seen in progress at t,
+        t + a low quantile of the sum of the steps after k.
+
+        The sum of m remaining steps has mean m*s and variance (sd*s)^2*m from the steps' spread
+        plus (rel*m*s)^2 from the uncertainty of s itself, rel = sd/sqrt(steps completed) (at least
+        `rate_floor`).
+        """
+        if not self.known:
+            return None
+        s = self.step_s()
+        rel = max(spec.rate_floor, spec.step_sd / math.sqrt(max(1, self.current_step - 1)))
+        best = -math.inf
+        for k, at in self.last_seen.items():
+            m = self.total_steps - k
+            sd = s * math.sqrt(spec.step_sd**2 * m + (rel * m) ** 2)
+            best = max(best, at + max(0.0, m * s - spec.quantile_z * sd))
+        return best
+
 
 def next_poll_delay(now: float, estimate: StepEstimate, spec: PollSpec, rng: random.Random,
                     unknown_attempt: int = 0) -> float:
     """Seconds until this task next wants a look.
 
-    Sleep until the earliest plausible end: the remaining whole steps at a low quantile of their sum
-    (mean m, sd `step_sd`*sqrt(m) in step lengths), at a slightly faster rate than estimated. Once
-    that is closer than `near_delay_s`, poll every `near_delay_s`, widening slowly when overdue.
+    Far from the end, sleep until `near_delay_s` past the earliest plausible end (`earliest_end`):
+    the task is very unlikely to have ended before it, so that one poll already bounds the
+    detection latency by `near_delay_s`. Then poll every `near_delay_s`, widening slowly when overdue.
     """
+    earliest = estimate.earliest_end(spec)
     end = estimate.predicted_end()
-    if end is None:
+    if earliest is None or end is None:
         delay = spec.first_delay_s * float(spec.unknown_growth**unknown_attempt)
         return _jittered(min(delay, spec.max_delay_s), spec, rng)
-    step_s = estimate.step_s() * (1.0 - spec.rate_margin)
-    remaining = estimate.total_steps - estimate.current_step
-    low_sum = max(0.0, remaining - spec.quantile_z * spec.step_sd * math.sqrt(remaining))
-    gap = step_s * low_sum
+    gap = earliest - now + spec.near_delay_s * spec.landing
     if gap > spec.near_delay_s:
         return min(gap, spec.max_delay_s)
     overdue = max(0.0, now - end)
