@@ -24,6 +24,7 @@ from ..wire import AmbiguousResultError, EhpcClient, NodeInfo
 from .progress import engine_log
 
 __all__ = [
+    "AMBIGUOUS_SETTLE_S",
     "MAX_TOKEN_GENERATIONS",
     "Op",
     "Outcome",
@@ -34,6 +35,8 @@ __all__ = [
 ]
 
 MAX_TOKEN_GENERATIONS = 8
+# How long an ambiguous write (no ClientToken) is given to show its effect before it is sent again.
+AMBIGUOUS_SETTLE_S = 10.0
 _GONE_STATUSES = frozenset({"releasing", "untracking"})
 
 
@@ -95,7 +98,7 @@ def issue_unkeyed(
     send: Callable[[], str],
     instance_ids: Sequence[str],
     done: Callable[[Mapping[str, NodeInfo]], bool],
-    settle_s: float = 10.0,
+    settle_s: float | None = None,
 ) -> str | None:
     """Send a write without ClientToken once; after an ambiguous failure, read node state first.
 
@@ -105,7 +108,7 @@ def issue_unkeyed(
         return send()
     except AmbiguousResultError:
         # The request may have been applied. Give the task a moment to show, then decide.
-        deadline = time.monotonic() + settle_s
+        deadline = time.monotonic() + (AMBIGUOUS_SETTLE_S if settle_s is None else settle_s)
         while time.monotonic() < deadline:
             nodes = list_compute_nodes(op.client, op.cluster_id)
             if done(nodes):

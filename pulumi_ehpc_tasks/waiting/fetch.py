@@ -1,57 +1,93 @@
 """One poll tick's `ListTasks` calls: as few as answer every task that is due.
 
-- One task due: `ListTasks(TaskId)` (one call, and it carries the terminal state).
-- Several: the running list (`Archived=false`, 50 a page, stopping once every due task is found; other
-  watched tasks on those pages are updated for free), then, for due tasks that left it, one
-  `Archived=true` page (newest first, where recently finished
-  tasks are) when two or more left, and `ListTasks(TaskId)` for any still unaccounted for.
+- One task watched: `ListTasks(TaskId)` (one call, and it carries the terminal state).
+- Several: the task history (`Archived=true`, newest first). It lists running and finished tasks
+  alike, with their final Status/Result/Errors, so one listing both finds the tasks that ended and
+  reads their terminal state: no follow-up lookups. A `TaskLocator` remembers where each watched
+  task sat (its index counted from the newest task, which only grows as new tasks are prepended) and
+  fetches only the pages holding due tasks; other watched tasks on those pages are updated for free.
+  A task not where expected is searched on the pages around it, then by `ListTasks(TaskId)`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass, field
 
 from .types import TaskLike, TaskSource
 
-__all__ = ["PAGE_SIZE", "fetch_tasks"]
+__all__ = ["MAX_SCAN_PAGES", "PAGE_SIZE", "TaskLocator", "fetch_tasks"]
 
 PAGE_SIZE = 50  # the API's maximum
-MAX_RUNNING_PAGES = 20  # 1000 running tasks: beyond that, something else is wrong
+MAX_SCAN_PAGES = 20  # 1000 tasks of history: a task not among them is looked up by id
+
+
+@dataclass
+class TaskLocator:
+    """Where watched tasks sit in the `Archived=true` listing: index from the newest, at a total."""
+
+    index: dict[str, int] = field(default_factory=dict)
+    total: int | None = None
+
+    def forget(self, task_id: str) -> None:
+        self.index.pop(task_id, None)
+
+    def fetch(self, source: TaskSource, cluster_id: str, due: Collection[str],
+              watched: Collection[str] = ()) -> dict[str, TaskLike | None]:
+        """Latest entry of each due task id (None where `ListTasks(TaskId)` returned nothing), plus
+        any other `watched` task seen on the way."""
+        wanted = set(due)
+        if len(wanted) <= 1 and len(set(watched) | wanted) <= 1:
+            return {tid: _by_id(source, cluster_id, tid) for tid in wanted}
+        keep = wanted | set(watched)
+        found: dict[str, TaskLike | None] = {}
+        fetched: set[int] = set()
+
+        def page(number: int) -> bool:
+            """Fetch page `number` (50 a page); False when it is past the end of the history."""
+            fetched.add(number)
+            resp = source.list_tasks(cluster_id, archived=True, page_number=number, page_size=PAGE_SIZE)
+            self.total = resp.total_count
+            base = (number - 1) * PAGE_SIZE
+            for i, task in enumerate(resp.tasks):
+                if task.task_id in keep:
+                    self.index[task.task_id] = base + i
+                    found.setdefault(task.task_id, task)
+            return bool(resp.tasks) and base + len(resp.tasks) < resp.total_count
+
+        # Known tasks: the pages they were on, shifted by the tasks created since (learned from the
+        # first page's TotalCount). Unknown ones: scan from the newest page.
+        shift = 0
+        known = {tid: self.index[tid] for tid in wanted if tid in self.index}
+        last_total = self.total
+        for _ in range(3):
+            pages = sorted({(i + shift) // PAGE_SIZE + 1 for tid, i in known.items() if tid not in found}
+                           - fetched)
+            if not pages:
+                break
+            for number in pages:
+                page(number)
+            if last_total is not None and self.total is not None:
+                shift = max(0, self.total - last_total)
+        unknown = wanted - known.keys()
+        if unknown:
+            number = 1
+            while unknown - found.keys() and number <= MAX_SCAN_PAGES:
+                if number not in fetched and not page(number):
+                    break
+                number += 1
+        for tid in wanted - found.keys():
+            found[tid] = _by_id(source, cluster_id, tid)
+            self.forget(tid)
+        return found
 
 
 def fetch_tasks(source: TaskSource, cluster_id: str, due: Collection[str],
-                watched: Collection[str] = ()) -> dict[str, TaskLike | None]:
-    """Latest entry of each due task id (None where `ListTasks(TaskId)` returned nothing), plus any
-    other `watched` task seen on the way."""
-    wanted = set(due)
-    if len(wanted) <= 1:
-        return {tid: _by_id(source, cluster_id, tid) for tid in wanted}
-    found: dict[str, TaskLike | None] = {}
-    _scan(source, cluster_id, wanted, found, archived=False, max_pages=MAX_RUNNING_PAGES,
-          bonus=set(watched) - wanted)
-    left = wanted - found.keys()
-    if len(left) >= 2:
-        # One page only: the history can be long, and the newest page is where they would be.
-        _scan(source, cluster_id, left, found, archived=True, max_pages=1)
-    for tid in wanted - found.keys():
-        found[tid] = _by_id(source, cluster_id, tid)
-    return found
+                watched: Collection[str] = (), locator: TaskLocator | None = None) -> dict[str, TaskLike | None]:
+    """`TaskLocator.fetch` with a fresh locator unless one is given."""
+    return (locator or TaskLocator()).fetch(source, cluster_id, due, watched)
 
 
 def _by_id(source: TaskSource, cluster_id: str, task_id: str) -> TaskLike | None:
     page = source.list_tasks(cluster_id, task_id=task_id)
     return next((t for t in page.tasks if t.task_id == task_id), None)
-
-
-def _scan(source: TaskSource, cluster_id: str, wanted: set[str], found: dict[str, TaskLike | None], *,
-          archived: bool, max_pages: int, bonus: set[str] | None = None) -> None:
-    seen = 0
-    keep = wanted | (bonus or set())
-    for number in range(1, max_pages + 1):
-        page = source.list_tasks(cluster_id, archived=archived, page_number=number, page_size=PAGE_SIZE)
-        for task in page.tasks:
-            if task.task_id in keep and task.task_id not in found:
-                found[task.task_id] = task
-        seen += len(page.tasks)
-        if wanted <= found.keys() or not page.tasks or seen >= page.total_count:
-            return

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from ..wire.errors import EhpcApiError, EhpcError, EhpcTransportError, ThrottledError
 from ..wire.policy import Policy
 from .errors import TaskNotFoundError
-from .fetch import fetch_tasks
+from .fetch import TaskLocator
 from .outcomes import FinishedTask, Outcome, outcome_of
 from .schedule import DEFAULT_POLL_SPEC, Backoff, PollSpec, StepEstimate, next_poll_delay, spec_for
 from .types import Clock, ListTasksPage, TaskLike, TaskSource
@@ -29,6 +29,11 @@ __all__ = ["ClusterPoller", "TaskState", "WaitHandle"]
 THROTTLE_BASE_S, THROTTLE_MAX_S = 2.0, 60.0
 TRANSIENT_BASE_S, TRANSIENT_MAX_S = 1.0, 15.0
 MIN_TICK_SPACING_S = 0.4  # never two ticks closer than this, whatever the tasks want
+# With several tasks pending, a tick lists pages of the history. A one-page tick answers up to 50
+# waits at each task's own cadence; when a tick needs c > 1 calls, the next waits SPACING_S * c**2,
+# so the cluster's call rate falls as the listing grows (about 1/(SPACING_S * c) calls a second)
+# and 64 waits cost about what one does. Their detection latency grows instead.
+SPACING_S = 1.8
 # A task due this soon after a tick is answered by it too: merges nearby wishes into one tick.
 COALESCE_SLACK_S = 0.6
 
@@ -77,11 +82,15 @@ class ClusterPoller:
         self.calls = 0
         self.ticks = 0
         self.last_error: str | None = None
+        self.driver_alive = False
+        """Whether a registry thread drives this poller (set and cleared under the registry's lock)."""
         self._rng = rng or random.Random()
         self._tasks: dict[str, TaskState] = {}
         self._sources: list[TaskSource] = []
         self._hold_until = 0.0
         self._last_tick = -1e9
+        self._last_tick_calls = 0
+        self._locator = TaskLocator()
         self._throttle = Backoff(THROTTLE_BASE_S, THROTTLE_MAX_S, self._rng)
         self._transient = Backoff(TRANSIENT_BASE_S, TRANSIENT_MAX_S, self._rng)
 
@@ -106,6 +115,7 @@ class ClusterPoller:
                 state.waits.remove(handle)
                 if not state.waits:
                     del self._tasks[handle.task_id]
+                    self._locator.forget(handle.task_id)
             if handle.source in self._sources:
                 self._sources.remove(handle.source)
             self.cond.notify_all()
@@ -126,7 +136,10 @@ class ClusterPoller:
             pending = [s.next_due for s in self._tasks.values() if not s.done]
             if not pending:
                 return None
-            return max(min(pending), self._hold_until, self._last_tick + MIN_TICK_SPACING_S)
+            spacing = MIN_TICK_SPACING_S
+            if len(pending) > 1 and self._last_tick_calls > 1:
+                spacing = max(spacing, SPACING_S * self._last_tick_calls**2)
+            return max(min(pending), self._hold_until, self._last_tick + spacing)
 
     # -- one tick ----------------------------------------------------------------------------------
     def poll_once(self) -> None:
@@ -140,14 +153,16 @@ class ClusterPoller:
             self._last_tick = now
         if not due or source is None:
             return
+        counting = _Counting(source, self)
         try:
-            observed = fetch_tasks(_Counting(source, self), self.cluster_id, due, pending)
+            observed = self._locator.fetch(counting, self.cluster_id, due, pending)
         except Exception as exc:  # classified below; nothing is swallowed silently
             self._on_error(exc)
             return
         now = self.clock.now()
         with self.cond:
             self.ticks += 1
+            self._last_tick_calls = counting.calls
             self._throttle.reset()
             self._transient.reset()
             self.last_error = None
@@ -227,10 +242,12 @@ class _Counting:
     def __init__(self, source: TaskSource, poller: ClusterPoller) -> None:
         self._source = source
         self._poller = poller
+        self.calls = 0
 
     def list_tasks(self, cluster_id: str, *, task_id: str | None = None, archived: bool | None = None,
                    page_number: int | None = None, page_size: int | None = None) -> ListTasksPage:
         with self._poller.cond:
             self._poller.calls += 1
+        self.calls += 1
         return self._source.list_tasks(cluster_id, task_id=task_id, archived=archived,
                                        page_number=page_number, page_size=page_size)

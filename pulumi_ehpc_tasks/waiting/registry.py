@@ -57,8 +57,8 @@ class PollerRegistry:
                 poller = ClusterPoller(cluster_id, clock=self.clock, rng=random.Random(self._rng.random()))
                 self._pollers[key] = poller
             handle = poller.add_wait(task_id, source, wake)
-            if self.threaded and not getattr(poller, "_driver_alive", False):
-                poller._driver_alive = True  # type: ignore[attr-defined]
+            if self.threaded and not poller.driver_alive:
+                poller.driver_alive = True
                 threading.Thread(target=self._drive, args=(key, poller), daemon=True,
                                  name=f"ehpc-poller-{cluster_id}").start()
         return poller, handle
@@ -75,7 +75,7 @@ class PollerRegistry:
         while True:
             with self._lock:
                 if poller.idle:
-                    poller._driver_alive = False  # type: ignore[attr-defined]
+                    poller.driver_alive = False
                     if self._pollers.get(key) is poller:
                         del self._pollers[key]
                     return

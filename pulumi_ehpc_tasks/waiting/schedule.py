@@ -37,16 +37,18 @@ class PollSpec:
     default_timeout_s: float = 30 * 60
     first_delay_s: float = 1.0
     """First poll after the wait starts: early, to learn TotalSteps and catch quick tasks."""
-    near_delay_s: float = 1.7
+    near_delay_s: float = 1.8
     """Interval once the task could plausibly end before the next poll; bounds detection latency."""
     max_delay_s: float = 60.0
     step_sd: float = 0.4
     """Assumed spread of one step's length, relative to the mean (steps are irregular)."""
-    quantile_z: float = 1.5
+    quantile_z: float = 1.8
     """How cautious the "earliest plausible end" is, in standard deviations of the remaining steps."""
     rate_floor: float = 0.05
     """Least relative uncertainty assumed for the mean step length, however many steps were seen."""
-    landing: float = 0.0
+    rate_z: float = 1.0
+    """How cautious the rate is, in standard errors of the mean step (sd/sqrt(steps completed))."""
+    landing: float = 1.0
     """Where the first near-end poll lands after the earliest plausible end, in `near_delay_s`."""
     overdue_growth: float = 0.05
     """Past the predicted end the interval grows by this fraction of the overdue time."""
@@ -120,24 +122,28 @@ class StepEstimate:
     def predicted_end(self) -> float | None:
         return self.started_at + self.total_steps * self.step_s() if self.known else None
 
-    def earliest_end(self, spec: PollSpec) -> float | None:
-        """A low quantile of the end time: the latest of, over every step k seen in progress at t,
-        t + a low quantile of the sum of the steps after k.
+    def end_bounds(self, spec: PollSpec) -> tuple[float, float] | None:
+        """Low and high quantiles of the end time (None while nothing is known).
 
-        The sum of m remaining steps has mean m*s and variance (sd*s)^2*m from the steps' spread
-        plus (rel*m*s)^2 from the uncertainty of s itself, rel = sd/sqrt(steps completed) (at least
-        `rate_floor`).
+        For every step k seen in progress at t, the end is t plus the rest of step k plus the m steps
+        after it. Their sum has mean m*s and variance (sd*s)^2*m from the steps' spread plus
+        (rel*m*s)^2 from the uncertainty of s itself, rel = sd/sqrt(steps completed) (at least
+        `rate_floor`). The low quantile leaves out the rest of step k (it may be about to end); the high
+        one counts it as a whole step. Each observation bounds the end; the tightest bound wins.
         """
         if not self.known:
             return None
         s = self.step_s()
-        rel = max(spec.rate_floor, spec.step_sd / math.sqrt(max(1, self.current_step - 1)))
-        best = -math.inf
+        # Relative variance of s as an estimate of the remaining steps' mean.
+        rel2 = max(spec.rate_floor**2, spec.rate_z**2 * spec.step_sd**2 / max(1, self.current_step - 1))
+        low, high = -math.inf, math.inf
         for k, at in self.last_seen.items():
             m = self.total_steps - k
-            sd = s * math.sqrt(spec.step_sd**2 * m + (rel * m) ** 2)
-            best = max(best, at + max(0.0, m * s - spec.quantile_z * sd))
-        return best
+            sd = s * math.sqrt(spec.step_sd**2 * m + rel2 * m * m)
+            low = max(low, at + max(0.0, m * s - spec.quantile_z * sd))
+            sd1 = s * math.sqrt(spec.step_sd**2 * (m + 1) + rel2 * (m + 1) ** 2)
+            high = min(high, at + (m + 1) * s + spec.quantile_z * sd1)
+        return low, max(low, high)
 
 
 def next_poll_delay(now: float, estimate: StepEstimate, spec: PollSpec, rng: random.Random,
@@ -148,15 +154,15 @@ def next_poll_delay(now: float, estimate: StepEstimate, spec: PollSpec, rng: ran
     the task is very unlikely to have ended before it, so that one poll already bounds the
     detection latency by `near_delay_s`. Then poll every `near_delay_s`, widening slowly when overdue.
     """
-    earliest = estimate.earliest_end(spec)
-    end = estimate.predicted_end()
-    if earliest is None or end is None:
+    bounds = estimate.end_bounds(spec)
+    if bounds is None:
         delay = spec.first_delay_s * float(spec.unknown_growth**unknown_attempt)
         return _jittered(min(delay, spec.max_delay_s), spec, rng)
+    earliest, latest = bounds
     gap = earliest - now + spec.near_delay_s * spec.landing
     if gap > spec.near_delay_s:
         return min(gap, spec.max_delay_s)
-    overdue = max(0.0, now - end)
+    overdue = max(0.0, now - latest)
     return min(spec.near_delay_s + spec.overdue_growth * overdue, spec.max_delay_s)
 
 

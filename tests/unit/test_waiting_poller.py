@@ -92,8 +92,9 @@ def test_concurrent_waits_are_coalesced_into_one_call_per_tick() -> None:
     poller = _poller_with(clock, source, ids)
     ticks = _run_until(poller, clock, clock.t + 120)
     assert all(poller.state(t).finished is not None for t in ids)  # type: ignore[union-attr]
-    running_calls = [c for c in source.calls if c["task_id"] is None and not c["archived"]]
-    assert len(running_calls) <= ticks  # one page per tick covers all 40
+    listing_calls = [c for c in source.calls if c["task_id"] is None]
+    assert all(c["archived"] for c in listing_calls)  # the history: finished tasks included
+    assert len(listing_calls) <= ticks  # one page per tick covers all 40
     # 40 waits cost a few calls more than one wait's ticks, not 40x.
     assert len(source.calls) <= 2 * ticks + 3
     assert len(source.calls) < 40
@@ -170,3 +171,76 @@ def test_threaded_waits_share_one_poller_and_finish() -> None:
         th.join(30)
     assert results == {f"t-{i}": True for i in range(8)}
     assert len(source.calls) < 8 * 2
+
+
+def _stepped(total_s: float, steps: int, start: float = 0.0) -> list[list[object]]:
+    """A timeline with equal steps: Processing at each step boundary, Success at the end."""
+    rows: list[list[object]] = [[start + total_s * (k - 1) / steps, "Processing", k, steps]
+                                for k in range(1, steps + 1)]
+    return [*rows, [start + total_s, "Success", steps, steps]]
+
+
+def test_sixty_four_waits_cost_at_most_twice_one_wait() -> None:
+    # Deterministic: fake clock, scripted tasks of 26-34 s (10 steps), the poller driven in-line.
+    def calls_for(n: int) -> int:
+        clock = FakeClock()
+        ids = [f"t-{i}" for i in range(n)]
+        source = ScriptedSource(clock, {t: _stepped(26 + 8 * i / max(1, n - 1), 10) for i, t in enumerate(ids)})
+        poller = _poller_with(clock, source, ids)
+        _run_until(poller, clock, clock.t + 300)
+        assert all(poller.state(t).finished is not None for t in ids)  # type: ignore[union-attr]
+        assert poller.calls == len(source.calls)
+        return len(source.calls)
+
+    one = calls_for(1)
+    assert calls_for(64) <= 2 * one
+    assert calls_for(16) <= 2 * one
+
+
+def test_several_waits_read_terminal_state_from_the_listing_without_id_lookups() -> None:
+    clock = FakeClock()
+    script = {"a": _stepped(10, 5), "b": _stepped(14, 5)}
+    errors = {"b": {"errors": [{"Code": "Boom", "Message": "no capacity"}]}}
+    source = ScriptedSource(clock, {**script, "b": [*script["b"][:-1], [14, "Failed", 5, 5]]}, **errors)
+    poller = _poller_with(clock, source, ["a", "b"])
+    _run_until(poller, clock, clock.t + 60)
+    a, b = poller.state("a"), poller.state("b")
+    assert a is not None and a.finished is not None and a.finished.ok
+    assert b is not None and b.finished is not None and b.finished.task.raw_status == "Failed"
+    assert b.finished.task.errors  # the terminal entry's Errors, read from the history page
+    # While both were pending every call was a history page; only the last one alone used its id.
+    by_id = [c for c in source.calls if c["task_id"] is not None]
+    assert len(by_id) <= 3 and all(c["task_id"] == "b" for c in by_id)
+
+
+def test_tasks_created_meanwhile_shift_pages_without_losing_watched_tasks() -> None:
+    clock = FakeClock()
+    watched = [f"w-{i}" for i in range(3)]
+    # 3 watched tasks first (oldest), then 60 other tasks appear at t=5: the watched ones move to page 2.
+    script: dict[str, list[list[object]]] = {t: _stepped(20, 5) for t in watched}
+    script.update({f"x-{i}": [[5, "Processing", 1, 5]] for i in range(60)})
+    source = ScriptedSource(clock, script)
+    poller = _poller_with(clock, source, watched)
+    _run_until(poller, clock, clock.t + 60)
+    assert all(poller.state(t).finished is not None for t in watched)  # type: ignore[union-attr]
+    assert not [c for c in source.calls if c["task_id"] is not None and c["task_id"] != watched[-1]]
+    assert any(c["page"] == 2 for c in source.calls)
+
+
+def test_single_wait_call_budget() -> None:
+    # One 120 s task with 20 equal steps: learning polls, a jump near the end, then near-end polls.
+    clock = FakeClock()
+    source = ScriptedSource(clock, {"t-1": _stepped(120, 20)})
+    done = wait_for_task(source, CLUSTER, "t-1", timeout_s=600, registry=_registry(clock))
+    assert done.ok
+    assert len(source.calls) <= 10
+    assert all(c["task_id"] == "t-1" for c in source.calls)
+
+
+def test_registry_tracks_its_driver_thread_as_a_field() -> None:
+    clock = FakeClock()
+    source = ScriptedSource(clock, {"t-1": [[0, "Success", 1, 1]]})
+    reg = PollerRegistry(seed=1)
+    assert wait_for_task(source, CLUSTER, "t-1", timeout_s=30, registry=reg).ok
+    poller = ClusterPoller(CLUSTER, clock=clock)
+    assert poller.driver_alive is False
