@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,41 +100,48 @@ def issue_unkeyed(
     done: Callable[[Mapping[str, NodeInfo]], bool],
     settle_s: float | None = None,
 ) -> str | None:
-    """Send a write without ClientToken once; after an ambiguous failure, read node state first.
+    """Send a write without ClientToken once; after an ambiguous failure, read state before any re-send.
 
     Returns the task id, or None when the nodes already show the effect (nothing left to wait for).
+    A task is ours when it names our nodes and was not there before we sent: running or already
+    finished (a short task, e.g. ResetNodes, can end before we look, and its effect is not visible on
+    the nodes, so "not running" alone would wrongly re-send it).
     """
+    before = _task_ids(op)
     try:
         return send()
     except AmbiguousResultError:
         # The request may have been applied. Give the task a moment to show, then decide.
         deadline = time.monotonic() + (AMBIGUOUS_SETTLE_S if settle_s is None else settle_s)
-        while time.monotonic() < deadline:
+        while True:
             nodes = list_compute_nodes(op.client, op.cluster_id)
             if done(nodes):
                 return None
-            if _has_running_task(op, instance_ids):
-                break
+            ours = _new_task_for(op, instance_ids, before)
+            if ours:
+                return ours
+            if time.monotonic() >= deadline:
+                return send()
             time.sleep(1.0)
-        running = _running_task_for(op, instance_ids)
-        if running:
-            return running
-        return send()
 
 
-def _running_tasks(op: Op) -> Iterable[Any]:
-    return op.client.list_tasks(op.cluster_id, archived=False, page_size=50).tasks
+def _recent_tasks(op: Op) -> list[Any]:
+    """Running tasks plus the newest page of all tasks (finished ones included)."""
+    running = op.client.list_tasks(op.cluster_id, archived=False, page_size=50).tasks
+    newest = op.client.list_tasks(op.cluster_id, archived=True, page_size=50).tasks
+    return [*running, *newest]
 
 
-def _running_task_for(op: Op, instance_ids: Sequence[str]) -> str | None:
+def _task_ids(op: Op) -> set[str]:
+    return {str(t.task_id) for t in _recent_tasks(op)}
+
+
+def _new_task_for(op: Op, instance_ids: Sequence[str], before: set[str]) -> str | None:
     wanted = set(instance_ids)
-    for task in _running_tasks(op):
+    for task in _recent_tasks(op):
+        if str(task.task_id) in before:
+            continue
         text = json.dumps(task.request)
         if any(i in text for i in wanted):
             return str(task.task_id)
     return None
-
-
-def _has_running_task(op: Op, instance_ids: Sequence[str]) -> bool:
-    return _running_task_for(op, instance_ids) is not None
-

@@ -5,9 +5,15 @@ The estimate treats steps as equal on average. `CurrentStep` k (1-based, the ste
 length s satisfies e/k < s <= e/(k-1). Intersecting those bounds over all observations converges on s
 quickly, even with sparse polls; the task should end near `start + TotalSteps * s`.
 
-The schedule sleeps until the earliest plausible end given the steps left, so it polls rarely while
-far away and densely only near the end, which is where the answer arrives. With nothing known yet it
-backs off with jitter; an overdue task is polled at a slowly widening interval.
+The schedule sleeps until one near-end interval past the earliest plausible end (a low quantile of
+the steps left, allowing for the error in s, see `StepEstimate.end_bounds`), so it polls rarely while
+far away and only every `near_delay_s` near the end, which is where the answer arrives: each poll far
+from the end lands where the task has most likely not ended yet, and the first near-end poll already
+bounds the detection latency. With nothing known yet it backs off with jitter; a task past the late
+quantile of its end is polled at a slowly widening interval.
+
+Tuned with the emulator's step model (`benchmarks/waiter.py`): p95 detection latency under 2 s with
+fewer calls than Terraform's 5/3/6/10 s cadence.
 """
 
 from __future__ import annotations
@@ -150,7 +156,7 @@ def next_poll_delay(now: float, estimate: StepEstimate, spec: PollSpec, rng: ran
                     unknown_attempt: int = 0) -> float:
     """Seconds until this task next wants a look.
 
-    Far from the end, sleep until `near_delay_s` past the earliest plausible end (`earliest_end`):
+    Far from the end, sleep until `near_delay_s` past the earliest plausible end (`end_bounds`):
     the task is very unlikely to have ended before it, so that one poll already bounds the
     detection latency by `near_delay_s`. Then poll every `near_delay_s`, widening slowly when overdue.
     """

@@ -133,12 +133,12 @@ def _cluster_scenario(w: World, action: str) -> Scenario:
              "running": action != "StartCluster"}
     seeded = set(w.clusters())
 
-    def judge_for(want_status: str | None, runs: int, setup_stops: int = 0) -> Callable[..., Any]:
+    def judge_for(want_status: str | None, runs: int) -> Callable[..., Any]:
         def judge(outs: dict[str, Any] | None) -> tuple[int, int, list[str]]:
             w.settle()
             mine = {c: s for c, s in w.clusters().items() if c not in seeded}
             creates = len(w.tasks("CreateCluster"))
-            dup = max(0, creates - 1) + max(0, len(w.tasks(TASK_TYPES[action])) - runs - setup_stops)
+            dup = max(0, creates - 1) + max(0, len(w.tasks(TASK_TYPES[action])) - runs)
             held = {outs["cluster_id"]} if outs else set()
             leaks = len(set(mine) - held) + len(held - set(mine))
             problems = []
@@ -174,8 +174,7 @@ def _cluster_scenario(w: World, action: str) -> Scenario:
     def update() -> dict[str, Any]:
         return {**made, **prov.update(cid, made, dict(news)).outs}
 
-    return Scenario(update, judge_for("running" if running else "stopped", 1,
-                                      setup_stops=1 if action == "StopCluster" else 0), made)
+    return Scenario(update, judge_for("running" if running else "stopped", 1), made)
 
 
 def _run(w: World, action: str, fault: str, *, times: int | None, row: report.Row) -> None:
