@@ -178,7 +178,7 @@ class NodeGroupProvider(ResourceProvider):
         def gone(nodes: Mapping[str, NodeInfo]) -> bool:
             return not any(i in nodes for i in targets)
 
-        task_id = issue_unkeyed(op, send, targets, gone)
+        task_id = issue_unkeyed(op, send, targets, gone, task_type="DeleteComputes", timeout_s=timeout_s)
         if task_id is None:
             return
         op.info(f"DeleteNodes task {task_id}: deleting {len(targets)} node(s) from {op.cluster_id}")
@@ -203,7 +203,8 @@ class NodeGroupProvider(ResourceProvider):
                 nodes[i].status.lower() == target_status for i in instance_ids if i in nodes
             )
 
-        task_id = issue_unkeyed(op, send, instance_ids, done)
+        task_type = {"StopNodes": "StopComputes", "StartNodes": "StartComputes", "ResetNodes": "ResetCompute"}[action]
+        task_id = issue_unkeyed(op, send, instance_ids, done, task_type=task_type, timeout_s=timeout_s)
         if task_id is None:
             return
         op.info(f"{action} task {task_id}: {len(instance_ids)} node(s) of {op.cluster_id}")

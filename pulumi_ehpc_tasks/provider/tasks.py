@@ -99,15 +99,35 @@ def issue_unkeyed(
     instance_ids: Sequence[str],
     done: Callable[[Mapping[str, NodeInfo]], bool],
     settle_s: float | None = None,
+    *,
+    task_type: str | None = None,
+    timeout_s: float = 3600.0,
 ) -> str | None:
-    """Send a write without ClientToken once; after an ambiguous failure, read state before any re-send.
+    """Send a write without ClientToken at most once more than needed; read state before and after.
 
-    Returns the task id, or None when the nodes already show the effect (nothing left to wait for).
-    A task is ours when it names our nodes and was not there before we sent: running or already
-    finished (a short task, e.g. ResetNodes, can end before we look, and its effect is not visible on
-    the nodes, so "not running" alone would wrongly re-send it).
+    Returns the task id to wait for, or None when the nodes already show the effect.
+    - Before sending: nothing to do if the nodes show the effect already (an earlier, interrupted run got
+      that far). A task still running on these nodes (an interrupted run's) is adopted when it is the
+      same kind of task (`task_type`), otherwise waited for, so the write does not bounce off
+      `OperationConflict`.
+    - After an ambiguous failure: a task is ours when it names our nodes and was not there before we
+      sent, running or already finished (a short task, e.g. ResetNodes, can end before we look, and its
+      effect is not visible on the nodes, so "not running" alone would wrongly re-send it).
     """
-    before = _task_ids(op)
+    if done(list_compute_nodes(op.client, op.cluster_id)):
+        return None
+    recent = _recent_tasks(op)
+    busy = _busy_task(recent, instance_ids)
+    if busy is not None:
+        if task_type and busy.task_type == task_type:
+            op.info(f"adopting task {busy.task_id} ({busy.task_type}) left running by an interrupted run")
+            return str(busy.task_id)
+        op.info(f"waiting for task {busy.task_id} ({busy.task_type}) on the same nodes to finish first")
+        wait_with_progress(op, str(busy.task_id), busy.task_type or "task", timeout_s)
+        if done(list_compute_nodes(op.client, op.cluster_id)):
+            return None
+        recent = _recent_tasks(op)
+    before = {str(t.task_id) for t in recent}
     try:
         return send()
     except AmbiguousResultError:
@@ -125,15 +145,19 @@ def issue_unkeyed(
             time.sleep(1.0)
 
 
+def _busy_task(tasks: Sequence[Any], instance_ids: Sequence[str]) -> Any | None:
+    wanted = set(instance_ids)
+    for task in tasks:
+        if not task.is_terminal and any(i in json.dumps(task.request) for i in wanted):
+            return task
+    return None
+
+
 def _recent_tasks(op: Op) -> list[Any]:
     """Running tasks plus the newest page of all tasks (finished ones included)."""
     running = op.client.list_tasks(op.cluster_id, archived=False, page_size=50).tasks
     newest = op.client.list_tasks(op.cluster_id, archived=True, page_size=50).tasks
     return [*running, *newest]
-
-
-def _task_ids(op: Op) -> set[str]:
-    return {str(t.task_id) for t in _recent_tasks(op)}
 
 
 def _new_task_for(op: Op, instance_ids: Sequence[str], before: set[str]) -> str | None:

@@ -31,7 +31,12 @@ class Progress:
     @property
     def text(self) -> str:
         """`[16/35] AddComputes t-123 Processing, 40s elapsed, ~25s left`."""
-        text = f"[{self.current_step}/{self.total_steps}] {self.task_type} {self.task_id} {self.status}"
+        if self.total_steps <= 0:
+            # Nothing reported yet: the step count and type come with the first ListTasks answer.
+            state = "issued, waiting for its first status" if self.status == "NotSeen" else self.status
+            text = f"task {self.task_id} {state}"
+        else:
+            text = f"[{self.current_step}/{self.total_steps}] {self.task_type} {self.task_id} {self.status}"
         text += f", {self.elapsed_s:.0f}s elapsed"
         if self.eta_s is not None and not self.final:
             text += f", ~{self.eta_s:.0f}s left"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -52,30 +53,45 @@ def new_stack(name: str, program: Callable[[], None], endpoint: str, *, sts: boo
     return stack
 
 
-def find_leaks(texts: Iterable[str], secrets: Iterable[str] = SECRETS) -> list[str]:
-    """Which secrets appear in any of `texts` (names, never the values)."""
+def find_leaks(texts: Iterable[str], secrets: Iterable[str] = SECRETS, labels: Iterable[str] = ()) -> list[str]:
+    """Which secrets appear in which of `texts` (names and places, never the values)."""
     found = []
-    blob = "\n".join(texts)
+    names = list(labels)
+    for n, text in enumerate(texts):
+        SCANNED["bytes"] += len(text)
+        where = names[n] if n < len(names) else f"output#{n}"
+        for i, value in enumerate(secrets):
+            if value and value in text:
+                found.append(f"secret#{i} in {where}")
     SCANNED["runs"] += 1
-    SCANNED["bytes"] += len(blob)
-    for i, value in enumerate(secrets):
-        if value and value in blob:
-            found.append(f"secret#{i}")
     return found
 
 
 def scan_stack(stack: auto.Stack, *outputs: str) -> list[str]:
-    """Scan the exported state (plaintext secrets would show here), the PULUMI_HOME logs and `outputs`."""
-    state = json.dumps(stack.export_stack().deployment)
-    logs: list[str] = []
-    home = os.environ.get("PULUMI_HOME")
-    for base in [Path(home)] if home else []:
-        for path in base.rglob("*.log*"):
-            try:
-                logs.append(path.read_text(errors="replace"))
-            except OSError:
-                pass
-    return find_leaks([state, *outputs, *logs])
+    """Scan what a user could hand to someone else: `pulumi stack export` (as users run it, without
+    --show-secrets), every file of the state backend (checkpoints, history, backups), the PULUMI_HOME
+    logs, and `outputs` (command output and error text)."""
+    export = subprocess.run(["pulumi", "stack", "export", "--stack", stack.name], capture_output=True,
+                            text=True, cwd=stack.workspace.work_dir, env=os.environ.copy(), timeout=120)
+    texts, labels = [export.stdout + export.stderr], ["`pulumi stack export`"]
+    roots = []
+    backend = os.environ.get("PULUMI_BACKEND_URL", "")
+    if backend.startswith("file://"):
+        roots.append(Path(backend[len("file://"):]))
+    if os.environ.get("PULUMI_HOME"):
+        roots.append(Path(os.environ["PULUMI_HOME"]))
+    for root in roots:
+        for path in root.rglob("*"):
+            if path.is_file() and path.stat().st_size < 50_000_000 and path.suffix in (".json", ".log", ".bak",
+                                                                                        ".gz", ".yaml", ""):
+                try:
+                    texts.append(path.read_bytes().decode(errors="replace"))
+                    labels.append(f"file {path.relative_to(root)}")
+                except OSError:
+                    pass
+    texts += outputs
+    labels += [f"command output #{i}" for i in range(len(outputs))]
+    return find_leaks(texts, labels=labels)
 
 
 def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, str]:

@@ -81,7 +81,7 @@ PREVIEW: list[Any] = [
     ("cl-charge-type", "Cluster", {**CL, "ecs_charge_type": "Yearly"}, "ecs_charge_type"),
     ("cl-unknown-input", "Cluster", {**CL, "vpc": "vpc-1"}, "vpc"),
     pytest.param("cl-running-text", "Cluster", {**CL, "running": "off"}, "running", marks=pytest.mark.xfail(
-        strict=True, reason="provider/cluster.py:58 ClusterInputs.running is a lax pydantic bool: 'off' becomes "
+        strict=True, reason="provider/cluster.py:65 ClusterInputs.running is a lax pydantic bool: 'off' becomes "
         "False (NodeGroup rejects text); needs the strict-bool validator NodeGroupInputs has")),
     ("tw-task-empty", "TaskWait", {**TW, "task_id": ""}, "task_id"),
     ("tw-task-missing", "TaskWait", _without(TW, "task_id"), "task_id"),

@@ -103,9 +103,16 @@ class Killer:
 
 
 def _recover(stack: auto.Stack, steps: list[str], texts: list[str]) -> None:
-    """The README's recovery: `pulumi refresh` (clearing pending creates if it refuses), then `pulumi up`."""
+    """The README's recovery: `pulumi cancel` if the dead process still holds the stack's lock, then
+    `pulumi refresh` (with --clear-pending-creates if it refuses), then `pulumi up`."""
     result, text = run(stack.refresh)
     texts.append(text)
+    if isinstance(result, auto.ConcurrentUpdateError) or "locked" in text:
+        steps.append("refresh: stack locked")
+        stack.cancel()
+        steps.append("cancel ok")
+        result, text = run(stack.refresh)
+        texts.append(text)
     if isinstance(result, auto.CommandError):
         steps.append("refresh refused")
         result, text = run(stack.refresh, clear_pending_creates=True)

@@ -210,10 +210,22 @@ def _run(w: World, action: str, fault: str, *, times: int | None, row: report.Ro
     assert not problems and dup == 0 and leaks == 0, row.outcome
 
 
-MATRIX = [(a, f) for a in (*NODE_ACTIONS, *CLUSTER_ACTIONS) for f in FAULTS]
+POWER_DEFECT = pytest.mark.xfail(strict=True, reason=(
+    "provider/cluster.py:161 _power: Start/StopCluster carry no ClientToken and an ambiguous answer is not "
+    "resolved by reading DescribeCluster/ListTasks first, so the next run sends it again: a second task"))
 
 
-@pytest.mark.parametrize(("action", "fault"), MATRIX, ids=[f"{a}-{f}" for a, f in MATRIX])
+def _matrix() -> list[Any]:
+    cases = []
+    for action in (*NODE_ACTIONS, *CLUSTER_ACTIONS):
+        for fault in FAULTS:
+            marks = [POWER_DEFECT] if action in ("StartCluster", "StopCluster") and fault in (
+                "response-lost-after-processing", "slower-than-read-timeout") else []
+            cases.append(pytest.param(action, fault, id=f"{action}-{fault}", marks=marks))
+    return cases
+
+
+@pytest.mark.parametrize(("action", "fault"), _matrix())
 def test_single_fault(action: str, fault: str) -> None:
     expected = ("right state in one run" if action not in UNKEYED_CLUSTER
                 else "right state, or a clear error and right state on the next run")
