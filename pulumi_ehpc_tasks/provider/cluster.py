@@ -6,26 +6,15 @@ Everything CreateCluster fixes replaces the cluster; only `running`, `timeouts` 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pulumi.dynamic import (
-    CheckResult,
-    ConfigureRequest,
-    CreateResult,
-    DiffResult,
-    ReadResult,
-    ResourceProvider,
-    UpdateResult,
-)
 
 from ..waiting import FinishedTask
 from ..wire import NotFoundError
-from .errors import install_clean_errors
-from .host_tuning import raise_provider_workers
-from .inputs import Timeouts, check_inputs
-from .settings import settings_from_config
+from .base import EhpcProvider
+from .inputs import Timeouts
 from .tasks import MAX_TOKEN_GENERATIONS, Op, client_token, wait_with_progress
 
 __all__ = ["CLUSTER_IN_PLACE_KEYS", "ClusterInputs", "ClusterProvider"]
@@ -100,29 +89,10 @@ def _task_outputs(finished: FinishedTask | None) -> dict[str, Any]:
     }
 
 
-class ClusterProvider(ResourceProvider):
-    """CRUD for `Cluster`; holds no client or credentials when pickled into state."""
+class ClusterProvider(EhpcProvider[ClusterInputs]):
+    """CRUD for `Cluster`."""
 
-    serialize_as_secret_always = False
-
-    def configure(self, req: ConfigureRequest) -> None:
-        install_clean_errors()
-        raise_provider_workers()
-        self._settings = settings_from_config(req.config)
-
-    def _op(self, inputs: ClusterInputs, cluster_id: str = "") -> Op:
-        settings = getattr(self, "_settings", None) or settings_from_config({})
-        self._settings = settings
-        return Op(settings.client(), cluster_id, inputs.urn or "")
-
-    @staticmethod
-    def _inputs(props: Mapping[str, Any]) -> ClusterInputs:
-        fields = set(ClusterInputs.model_fields)
-        return ClusterInputs.model_validate({k: v for k, v in props.items() if k in fields and v is not None})
-
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        _, failures = check_inputs(ClusterInputs, news)
-        return CheckResult(news, failures)
+    INPUTS = ClusterInputs
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         keys = (set(ClusterInputs.model_fields) | set(olds) | set(news)) - {"urn"}
@@ -133,7 +103,7 @@ class ClusterProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self._inputs(props)
-        op = self._op(inputs)
+        op = self._op("", inputs.urn)
         params = inputs.create_params()
         for generation in range(MAX_TOKEN_GENERATIONS):
             token = client_token(op.urn, "create-cluster", params, generation)
@@ -167,7 +137,7 @@ class ClusterProvider(ResourceProvider):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = self._inputs(news)
-        op = self._op(inputs, id_)
+        op = self._op(id_, inputs.urn)
         if inputs.running != olds.get("running", True):
             self._power(op, "StartCluster" if inputs.running else "StopCluster", inputs.timeouts.update)
         outs = {k: v for k, v in news.items() if not k.startswith("__")}
@@ -178,7 +148,7 @@ class ClusterProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         inputs = self._inputs(props)
-        op = self._op(inputs, id_)
+        op = self._op(id_, inputs.urn)
         try:
             info = op.client.describe_cluster(id_).cluster_info
         except NotFoundError:
@@ -189,7 +159,7 @@ class ClusterProvider(ResourceProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         inputs = self._inputs(props)
-        op = self._op(inputs, id_)
+        op = self._op(id_, inputs.urn)
         try:
             task_id = op.client.delete_cluster(id_, release_instance=inputs.release_instances).task_id
             op.info(f"DeleteCluster task {task_id}: {id_}")

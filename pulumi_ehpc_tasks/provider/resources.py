@@ -90,7 +90,9 @@ class NodeGroup(Resource, module="ehpc", name="NodeGroup"):
         **inputs: Any,
     ) -> None:
         opts = opts or pulumi.ResourceOptions()
-        props = _props(NodeGroup, resource_name, opts, _NODE_GROUP_OUTPUTS, cluster_id=cluster_id, count=count, **inputs)
+        props = _props(
+            NodeGroup, resource_name, opts, _NODE_GROUP_OUTPUTS, cluster_id=cluster_id, count=count, **inputs
+        )
         super().__init__(NodeGroupProvider(), resource_name, props, opts)
 
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field
-from pulumi.dynamic import CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult, ResourceProvider
 
 from ..waiting import Outcome
 from ..wire import TaskInfo
-from .errors import install_clean_errors
-from .host_tuning import raise_provider_workers
-from .inputs import Timeouts, check_inputs
-from .settings import settings_from_config
-from .tasks import Op, wait_with_progress
+from .base import EhpcProvider
+from .inputs import Timeouts
+from .tasks import wait_with_progress
 
 __all__ = ["TaskWaitInputs", "TaskWaitProvider", "task_outputs"]
 
@@ -41,29 +38,10 @@ def task_outputs(task: TaskInfo | Any) -> dict[str, Any]:
     }
 
 
-class TaskWaitProvider(ResourceProvider):
+class TaskWaitProvider(EhpcProvider[TaskWaitInputs]):
     """Create = wait until the task is terminal; delete forgets it (a task is history)."""
 
-    serialize_as_secret_always = False
-
-    def configure(self, req: ConfigureRequest) -> None:
-        install_clean_errors()
-        raise_provider_workers()
-        self._settings = settings_from_config(req.config)
-
-    def _op(self, inputs: TaskWaitInputs) -> Op:
-        settings = getattr(self, "_settings", None) or settings_from_config({})
-        self._settings = settings
-        return Op(settings.client(), inputs.cluster_id, inputs.urn or "")
-
-    @staticmethod
-    def _inputs(props: Mapping[str, Any]) -> TaskWaitInputs:
-        fields = set(TaskWaitInputs.model_fields)
-        return TaskWaitInputs.model_validate({k: v for k, v in props.items() if k in fields and v is not None})
-
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        _, failures = check_inputs(TaskWaitInputs, news)
-        return CheckResult(news, failures)
+    INPUTS = TaskWaitInputs
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = [k for k in ("cluster_id", "task_id") if olds.get(k) != news.get(k)]
@@ -72,7 +50,7 @@ class TaskWaitProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self._inputs(props)
-        op = self._op(inputs)
+        op = self._op(inputs.cluster_id, inputs.urn)
         finished = wait_with_progress(op, inputs.task_id, "TaskWait", inputs.timeouts.create)
         if inputs.fail_on_error and finished.outcome is not Outcome.SUCCESS:
             finished.raise_for_outcome()
@@ -80,16 +58,14 @@ class TaskWaitProvider(ResourceProvider):
         outs.update(task_outputs(finished.task))
         return CreateResult(inputs.task_id, outs)
 
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> Any:
-        from pulumi.dynamic import UpdateResult
-
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         outs = dict(olds)
         outs.update({k: v for k, v in news.items() if not k.startswith("__")})
         return UpdateResult(outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         inputs = self._inputs(props)
-        op = self._op(inputs)
+        op = self._op(inputs.cluster_id, inputs.urn)
         tasks = op.client.list_tasks(inputs.cluster_id, task_id=id_).tasks
         outs = dict(props)
         if tasks:
