@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 
 import click
@@ -54,6 +54,13 @@ class _Settings:
     signature_version: SignatureVersion
     allow_insecure_http: bool
 
+    def override(self, **given: Any) -> _Settings:
+        """The same settings with the connection options given after the subcommand taking precedence."""
+        changes = {k: v for k, v in given.items() if v not in (None, False)}
+        if "signature_version" in changes:
+            changes["signature_version"] = SignatureVersion(changes["signature_version"])
+        return replace(self, **changes)
+
     def client(self) -> EhpcClient:
         """Build a client; missing credentials or a bad endpoint end the command cleanly (no traceback)."""
         try:
@@ -98,27 +105,29 @@ def _emulator_group() -> click.Command | None:
     return emulator
 
 
+_F = Callable[..., Any]
+
+
+def connection_options(command: _F) -> _F:
+    """--region/--endpoint/... on the group and on every command, so they work before or after it."""
+    options = [
+        click.option("--region", default=None, help="Region id, e.g. cn-hangzhou (else ALIBABA_CLOUD_REGION_ID...)."),
+        click.option("--endpoint", envvar="EHPC_ENDPOINT", default=None, help="API endpoint URL (env EHPC_ENDPOINT)."),
+        click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False), default=None, help="Custom CA file."),
+        click.option("--signature-version", type=click.Choice(["v3", "v1"]), default=None, help="Default v3."),
+        click.option("--allow-insecure-http", is_flag=True, help="Allow http:// to a non-loopback endpoint."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @click.group(cls=_LazyGroup)
-@click.option("--region", default=None, help="Region id, e.g. cn-hangzhou (else ALIBABA_CLOUD_REGION_ID...).")
-@click.option(
-    "--endpoint", envvar="EHPC_ENDPOINT", default=None, help="API endpoint URL (env EHPC_ENDPOINT)."
-)
-@click.option(
-    "--ca-bundle", type=click.Path(exists=True, dir_okay=False), default=None, help="Custom CA file."
-)
-@click.option("--signature-version", type=click.Choice(["v3", "v1"]), default="v3", show_default=True)
-@click.option("--allow-insecure-http", is_flag=True, help="Allow http:// to a non-loopback endpoint.")
+@connection_options
 @click.pass_context
-def main(
-    ctx: click.Context,
-    region: str | None,
-    endpoint: str | None,
-    ca_bundle: str | None,
-    signature_version: str,
-    allow_insecure_http: bool,
-) -> None:
+def main(ctx: click.Context, /, **connection: Any) -> None:
     """Alibaba Cloud E-HPC tasks: list them, wait on them."""
-    ctx.obj = _Settings(region, endpoint, ca_bundle, SignatureVersion(signature_version), allow_insecure_http)
+    ctx.obj = _Settings(None, None, None, SignatureVersion.V3, False).override(**connection)
 
 
 @main.group()
@@ -144,10 +153,11 @@ def _task_json(task: TaskInfo) -> dict[str, Any]:
 @click.option("--cluster-id", required=True, help="Cluster id (ehpc-...).")
 @click.option("--archived", is_flag=True, help="Include finished tasks (history).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@connection_options
 @click.pass_obj
-def list_tasks(settings: _Settings, cluster_id: str, archived: bool, as_json: bool) -> None:
+def list_tasks(settings: _Settings, /, cluster_id: str, archived: bool, as_json: bool, **connection: Any) -> None:
     """List the tasks of a cluster (running ones, or all with --archived)."""
-    with settings.client() as client:
+    with settings.override(**connection).client() as client:
         try:
             found = list(_all_tasks(client, cluster_id, archived))
         except EhpcError as exc:
@@ -221,11 +231,14 @@ def _print_final(console: Console, finished: FinishedTask) -> None:
 @click.option("--cluster-id", required=True, help="Cluster id (ehpc-...).")
 @click.option("--timeout", "timeout_s", type=float, default=3600.0, show_default=True, help="Seconds.")
 @click.option("--json", "as_json", is_flag=True, help="Print the final task as JSON on stdout.")
+@connection_options
 @click.pass_obj
-def wait_task(settings: _Settings, task_id: str, cluster_id: str, timeout_s: float, as_json: bool) -> None:
+def wait_task(
+    settings: _Settings, /, task_id: str, cluster_id: str, timeout_s: float, as_json: bool, **connection: Any
+) -> None:
     """Wait until TASK_ID is Success (exit 0), Failed (2), PartialFail (3), or the timeout passes (4)."""
     err = Console(stderr=True)
-    with settings.client() as client:
+    with settings.override(**connection).client() as client:
         bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),

@@ -103,7 +103,10 @@ def test_endpoint_option_and_env(monkeypatch: pytest.MonkeyPatch) -> None:
         ).exit_code
         == 0
     )
-    assert hosts == ["127.0.0.1:7000", "localhost:7001"]
+    # Connection options also work after the subcommand, and win over the group's.
+    assert run(["--endpoint", "http://127.0.0.1:1", "tasks", "list", "--cluster-id", "c",
+                "--endpoint", "http://127.0.0.1:7002"]).exit_code == 0
+    assert hosts == ["127.0.0.1:7000", "localhost:7001", "127.0.0.1:7002"]
     result = run(["--endpoint", "http://10.1.2.3", "tasks", "list", "--cluster-id", "c"])
     assert result.exit_code == 1 and "refusing plain http" in result.output
 
