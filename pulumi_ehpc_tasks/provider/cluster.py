@@ -6,13 +6,14 @@ Everything CreateCluster fixes replaces the cluster; only `running`, `timeouts` 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from ..waiting import FinishedTask
-from ..wire import NotFoundError
+from ..wire import AmbiguousResultError, NotFoundError
 from .base import EhpcProvider
 from .inputs import Timeouts
 from .tasks import MAX_TOKEN_GENERATIONS, Op, client_token, wait_with_progress
@@ -44,15 +45,15 @@ class ClusterInputs(BaseModel):
     key_pair_name: str | None = None
     password: str | None = Field(default=None, min_length=8, max_length=30)
     ecs_charge_type: str | None = Field(default=None, pattern="^(PostPaid|PrePaid)$")
-    ha_enable: bool | None = None
+    ha_enable: StrictBool | None = None
     manager_instance_type: str | None = None
     manager_count: int = Field(default=1, ge=1, le=2)
     compute_instance_type: str | None = None
     compute_count: int = Field(default=0, ge=0, le=99)
     login_instance_type: str | None = None
     login_count: int = Field(default=1, ge=0, le=1)
-    running: bool = True
-    release_instances: bool = True
+    running: StrictBool = True
+    release_instances: StrictBool = True
     timeouts: Timeouts = Field(default_factory=Timeouts)
     urn: str | None = None
 
@@ -129,11 +130,48 @@ class ClusterProvider(EhpcProvider[ClusterInputs]):
         return CreateResult(op.cluster_id, outs)
 
     def _power(self, op: Op, action: str, timeout_s: float) -> None:
-        # Start/StopCluster take no ClientToken; both are safe to repeat on a cluster already in that state.
+        """StopCluster/StartCluster and wait. They take no ClientToken, so they are never re-sent
+        blindly: a task of the same type already running is awaited, and after an ambiguous failure
+        the cluster's tasks and status are read before anything is sent again."""
+        target = "stopped" if action == "StopCluster" else "running"
         send = op.client.stop_cluster if action == "StopCluster" else op.client.start_cluster
-        task_id = send(op.cluster_id).task_id
-        op.info(f"{action} task {task_id}: {op.cluster_id}")
-        wait_with_progress(op, task_id, action, timeout_s).raise_for_outcome()
+        if self._status(op) == target:
+            return
+        known = {t.task_id: t for t in self._tasks_of(op, action)}
+        running = [t for t in known.values() if t.raw_status == "Processing"]
+        if running:
+            task_id = running[0].task_id
+        else:
+            try:
+                task_id = send(op.cluster_id).task_id
+            except AmbiguousResultError:
+                task_id = self._find_new_task(op, action, set(known), target) or ""
+                if not task_id and self._status(op) != target:
+                    task_id = send(op.cluster_id).task_id
+        if task_id:
+            op.info(f"{action} task {task_id}: {op.cluster_id}")
+            wait_with_progress(op, task_id, action, timeout_s).raise_for_outcome()
+
+    @staticmethod
+    def _status(op: Op) -> str:
+        return op.client.describe_cluster(op.cluster_id).cluster_info.status.lower()
+
+    @staticmethod
+    def _tasks_of(op: Op, task_type: str) -> list[Any]:
+        # Newest first, finished ones included: a short task may end before we look.
+        return [t for t in op.client.list_tasks(op.cluster_id, archived=True, page_size=50).tasks
+                if t.task_type == task_type]
+
+    def _find_new_task(self, op: Op, action: str, before: set[str], target: str, settle_s: float = 10.0) -> str | None:
+        """After an ambiguous send: the task our request created, if it shows up within `settle_s`."""
+        deadline = time.monotonic() + settle_s
+        while True:
+            fresh = [t.task_id for t in self._tasks_of(op, action) if t.task_id not in before]
+            if fresh:
+                return str(fresh[0])
+            if self._status(op) == target or time.monotonic() >= deadline:
+                return None
+            time.sleep(1.0)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = self._inputs(news)

@@ -70,4 +70,10 @@ def tls_verify(verify: bool | str | ssl.SSLContext) -> ssl.SSLContext | bool:
             return ssl.create_default_context(cafile=verify)
         except (OSError, ssl.SSLError) as exc:
             raise EndpointError(f"cannot load CA bundle {verify!r}: {exc}") from None
+    if isinstance(verify, ssl.SSLContext) and (verify.verify_mode == ssl.CERT_NONE or not verify.check_hostname):
+        # A context is how one would switch verification off without saying so: refuse that too.
+        raise EndpointError(
+            "TLS verification cannot be disabled: the SSLContext given has verify_mode=CERT_NONE or "
+            "check_hostname=False; load your CA into a verifying context instead"
+        )
     return verify

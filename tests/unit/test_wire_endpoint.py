@@ -59,6 +59,14 @@ def test_tls_cannot_be_disabled_and_ca_bundle_is_loaded(tmp_path: Path) -> None:
     ctx = ssl.create_default_context()
     client = EhpcClient(region="cn-hangzhou", credentials=CREDS, verify=ctx)
     assert client._core.verify is ctx
+    # Nor through a context that does not verify.
+    lax = ssl.create_default_context()
+    lax.check_hostname = False
+    with pytest.raises(EndpointError, match="cannot be disabled"):
+        EhpcClient(region="cn-hangzhou", credentials=CREDS, verify=lax)
+    lax.verify_mode = ssl.CERT_NONE
+    with pytest.raises(EndpointError, match="cannot be disabled"):
+        EhpcClient(region="cn-hangzhou", credentials=CREDS, verify=lax)
 
 
 def test_explicit_endpoint_used_for_requests() -> None:
