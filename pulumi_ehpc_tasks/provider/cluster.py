@@ -7,6 +7,7 @@ Everything CreateCluster fixes replaces the cluster; only `running`, `timeouts` 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
@@ -14,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from ..waiting import FinishedTask
 from ..wire import AmbiguousResultError, NotFoundError
+from . import tasks
 from .base import EhpcProvider
 from .inputs import Timeouts
 from .tasks import MAX_TOKEN_GENERATIONS, Op, client_token, wait_with_progress
@@ -130,31 +132,41 @@ class ClusterProvider(EhpcProvider[ClusterInputs]):
         return CreateResult(op.cluster_id, outs)
 
     def _power(self, op: Op, action: str, timeout_s: float) -> None:
-        """StopCluster/StartCluster and wait. They take no ClientToken, so they are never re-sent
-        blindly: a task of the same type already running is awaited, and after an ambiguous failure
-        the cluster's tasks and status are read before anything is sent again."""
         target = "stopped" if action == "StopCluster" else "running"
         send = op.client.stop_cluster if action == "StopCluster" else op.client.start_cluster
-        if self._status(op) == target:
+        self._unkeyed(op, action, lambda: send(op.cluster_id).task_id, lambda status: status == target, timeout_s)
+
+    def _unkeyed(
+        self, op: Op, action: str, send: Callable[[], str], done: Callable[[str], bool], timeout_s: float
+    ) -> None:
+        """Start/Stop/DeleteCluster and wait. They take no ClientToken, so they are never re-sent
+        blindly: nothing is sent when the cluster already shows the effect, a task of the same type
+        still running (from an interrupted run) is awaited, and after an ambiguous failure the
+        cluster's tasks and status are read before anything is sent again."""
+        if done(self._status(op)):
             return
         known = {t.task_id: t for t in self._tasks_of(op, action)}
         running = [t for t in known.values() if t.raw_status == "Processing"]
         if running:
-            task_id = running[0].task_id
+            task_id = str(running[0].task_id)
         else:
             try:
-                task_id = send(op.cluster_id).task_id
+                task_id = send()
             except AmbiguousResultError:
-                task_id = self._find_new_task(op, action, set(known), target) or ""
-                if not task_id and self._status(op) != target:
-                    task_id = send(op.cluster_id).task_id
+                task_id = self._find_new_task(op, action, set(known), done) or ""
+                if not task_id and not done(self._status(op)):
+                    task_id = send()
         if task_id:
             op.info(f"{action} task {task_id}: {op.cluster_id}")
             wait_with_progress(op, task_id, action, timeout_s).raise_for_outcome()
 
     @staticmethod
     def _status(op: Op) -> str:
-        return op.client.describe_cluster(op.cluster_id).cluster_info.status.lower()
+        """The cluster's status, lower case; `deleted` once DescribeCluster no longer knows it."""
+        try:
+            return op.client.describe_cluster(op.cluster_id).cluster_info.status.lower()
+        except NotFoundError:
+            return "deleted"
 
     @staticmethod
     def _tasks_of(op: Op, task_type: str) -> list[Any]:
@@ -162,14 +174,17 @@ class ClusterProvider(EhpcProvider[ClusterInputs]):
         return [t for t in op.client.list_tasks(op.cluster_id, archived=True, page_size=50).tasks
                 if t.task_type == task_type]
 
-    def _find_new_task(self, op: Op, action: str, before: set[str], target: str, settle_s: float = 10.0) -> str | None:
-        """After an ambiguous send: the task our request created, if it shows up within `settle_s`."""
-        deadline = time.monotonic() + settle_s
+    def _find_new_task(self, op: Op, action: str, before: set[str], done: Callable[[str], bool]) -> str | None:
+        """After an ambiguous send: the task our request created, if it shows up while we read state."""
+        deadline = time.monotonic() + tasks.AMBIGUOUS_SETTLE_S
         while True:
-            fresh = [t.task_id for t in self._tasks_of(op, action) if t.task_id not in before]
+            try:
+                fresh = [t.task_id for t in self._tasks_of(op, action) if t.task_id not in before]
+            except NotFoundError:
+                return None  # the cluster is gone: a delete took effect
             if fresh:
                 return str(fresh[0])
-            if self._status(op) == target or time.monotonic() >= deadline:
+            if done(self._status(op)) or time.monotonic() >= deadline:
                 return None
             time.sleep(1.0)
 
@@ -198,9 +213,14 @@ class ClusterProvider(EhpcProvider[ClusterInputs]):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         inputs = self._inputs(props)
         op = self._op(id_, inputs.urn)
+        release = inputs.release_instances
         try:
-            task_id = op.client.delete_cluster(id_, release_instance=inputs.release_instances).task_id
-            op.info(f"DeleteCluster task {task_id}: {id_}")
-            wait_with_progress(op, task_id, "DeleteCluster", inputs.timeouts.delete).raise_for_outcome()
+            self._unkeyed(
+                op,
+                "DeleteCluster",
+                lambda: op.client.delete_cluster(id_, release_instance=release).task_id,
+                lambda status: status == "deleted",
+                inputs.timeouts.delete,
+            )
         except NotFoundError:
-            return  # already gone (or gone while we waited): that is what delete wants
+            return  # gone while we waited: that is what delete wants

@@ -7,7 +7,7 @@ Changing what AddNodes fixes at creation (instance type, image, zone, vswitch, .
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pulumi.dynamic import (
@@ -188,15 +188,16 @@ class NodeGroupProvider(ResourceProvider):
         """StopNodes / StartNodes / ResetNodes on `instance_ids` and wait (never blindly re-sent)."""
         if not instance_ids:
             return
-        send_action = {
+        senders: dict[str, Callable[..., Any]] = {
             "StopNodes": op.client.stop_nodes,
             "StartNodes": op.client.start_nodes,
             "ResetNodes": op.client.reset_nodes,
-        }[action]
+        }
+        send_action = senders[action]
         target_status = {"StopNodes": "stopped", "StartNodes": "running"}.get(action)
 
         def send() -> str:
-            return send_action(op.cluster_id, instance_ids=list(instance_ids)).task_id
+            return str(send_action(op.cluster_id, instance_ids=list(instance_ids)).task_id)
 
         def done(nodes: Mapping[str, NodeInfo]) -> bool:
             return target_status is not None and all(
@@ -204,7 +205,8 @@ class NodeGroupProvider(ResourceProvider):
             )
 
         task_type = {"StopNodes": "StopComputes", "StartNodes": "StartComputes", "ResetNodes": "ResetCompute"}[action]
-        task_id = issue_unkeyed(op, send, instance_ids, done, task_type=task_type, timeout_s=timeout_s)
+        task_id = issue_unkeyed(op, send, instance_ids, done, task_type=task_type, timeout_s=timeout_s,
+                                visible_effect=target_status is not None)
         if task_id is None:
             return
         op.info(f"{action} task {task_id}: {len(instance_ids)} node(s) of {op.cluster_id}")

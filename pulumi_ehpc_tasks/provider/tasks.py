@@ -102,6 +102,7 @@ def issue_unkeyed(
     *,
     task_type: str | None = None,
     timeout_s: float = 3600.0,
+    visible_effect: bool = True,
 ) -> str | None:
     """Send a write without ClientToken at most once more than needed; read state before and after.
 
@@ -112,11 +113,12 @@ def issue_unkeyed(
       `OperationConflict`.
     - After an ambiguous failure: a task is ours when it names our nodes and was not there before we
       sent, running or already finished (a short task, e.g. ResetNodes, can end before we look, and its
-      effect is not visible on the nodes, so "not running" alone would wrongly re-send it).
+      effect is not visible on the nodes, so "not running" alone would wrongly re-send it). Finished
+      tasks are only looked at when `visible_effect` is False: otherwise `done` sees the effect.
     """
     if done(list_compute_nodes(op.client, op.cluster_id)):
         return None
-    recent = _recent_tasks(op)
+    recent = _recent_tasks(op, finished=not visible_effect)
     busy = _busy_task(recent, instance_ids)
     if busy is not None:
         if task_type and busy.task_type == task_type:
@@ -126,7 +128,7 @@ def issue_unkeyed(
         wait_with_progress(op, str(busy.task_id), busy.task_type or "task", timeout_s)
         if done(list_compute_nodes(op.client, op.cluster_id)):
             return None
-        recent = _recent_tasks(op)
+        recent = _recent_tasks(op, finished=not visible_effect)
     before = {str(t.task_id) for t in recent}
     try:
         return send()
@@ -137,7 +139,7 @@ def issue_unkeyed(
             nodes = list_compute_nodes(op.client, op.cluster_id)
             if done(nodes):
                 return None
-            ours = _new_task_for(op, instance_ids, before)
+            ours = _new_task_for(op, instance_ids, before, finished=not visible_effect)
             if ours:
                 return ours
             if time.monotonic() >= deadline:
@@ -153,16 +155,18 @@ def _busy_task(tasks: Sequence[Any], instance_ids: Sequence[str]) -> Any | None:
     return None
 
 
-def _recent_tasks(op: Op) -> list[Any]:
-    """Running tasks plus the newest page of all tasks (finished ones included)."""
+def _recent_tasks(op: Op, *, finished: bool) -> list[Any]:
+    """Running tasks, plus (`finished`) the newest page of the archive."""
     running = op.client.list_tasks(op.cluster_id, archived=False, page_size=50).tasks
+    if not finished:
+        return list(running)
     newest = op.client.list_tasks(op.cluster_id, archived=True, page_size=50).tasks
     return [*running, *newest]
 
 
-def _new_task_for(op: Op, instance_ids: Sequence[str], before: set[str]) -> str | None:
+def _new_task_for(op: Op, instance_ids: Sequence[str], before: set[str], *, finished: bool) -> str | None:
     wanted = set(instance_ids)
-    for task in _recent_tasks(op):
+    for task in _recent_tasks(op, finished=finished):
         if str(task.task_id) in before:
             continue
         text = json.dumps(task.request)

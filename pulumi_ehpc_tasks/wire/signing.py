@@ -56,6 +56,12 @@ class Credentials:
     security_token: str | None = None
     source: str = "explicit"
 
+    def __post_init__(self) -> None:
+        # An empty value would be signed and sent, and come back as a confusing signature error.
+        missing = [name for name in ("access_key_id", "access_key_secret") if not getattr(self, name)]
+        if missing:
+            raise ValueError(f"Credentials: {' and '.join(missing)} must not be empty (from {self.source})")
+
     def __repr__(self) -> str:
         token = ", security_token=<redacted>" if self.security_token else ""
         return (

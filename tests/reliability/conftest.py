@@ -6,7 +6,6 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -77,7 +76,10 @@ def _full_run(config: pytest.Config) -> bool:
         return True
     opt = config.option
     filtered = bool(getattr(opt, "keyword", "")) or bool(getattr(opt, "markexpr", ""))
-    return not filtered and not any("::" in str(a) for a in config.args)
+    # Only a run of the whole directory rewrites the committed table; a file or node id just prints.
+    here = Path(__file__).parent.resolve()
+    args = [Path(str(a).split("::")[0]).resolve() for a in config.args] or [here]
+    return not filtered and all(a == here or here.is_relative_to(a) for a in args)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -3,7 +3,7 @@ command's output and the exported state scanned for them, and the process tree f
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
 import signal
 import subprocess
@@ -162,10 +162,8 @@ def kill_tree(pid: int) -> list[int]:
     """SIGKILL `pid` and everything it started, all at once (a crashed machine, not a polite stop)."""
     victims = [pid, *descendants(pid)]
     for victim in victims:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(victim, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     return victims
 
 

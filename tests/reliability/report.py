@@ -94,8 +94,9 @@ def markdown(rows: list[Row], engine: Path | None, runtime_s: float, extra: list
     head = [
         "# Reliability report",
         "",
-        "Written by `make reliability` (tests/reliability, plus tests/e2e/test_partial_failure.py and",
-        "tests/e2e/test_idempotency.py when run together). Do not edit by hand: run the suite and commit the result.",
+        "Written by `make reliability` (a run of the whole tests/reliability directory). Do not edit by hand: run",
+        "the suite and commit the result. PartialFail modes and ClientToken re-attachment through the engine are",
+        "proven by tests/e2e/test_partial_failure.py and tests/e2e/test_idempotency.py (part of `make test`).",
         "",
         f"- run: {now}; pulumi engine {engine_version(engine)}; suite wall time {runtime_s:.0f} s",
         "- dup = nodes created (or non-idempotent writes executed) beyond what was asked; "

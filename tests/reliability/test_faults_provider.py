@@ -30,9 +30,6 @@ CL_URN = "urn:pulumi:rel::reliability::pulumi-python:dynamic:ehpc:Cluster::hpc"
 TIMEOUTS = {"create": 60, "update": 60, "delete": 60}
 NODE_ACTIONS = ("AddNodes", "DeleteNodes", "StartNodes", "StopNodes", "ResetNodes")
 CLUSTER_ACTIONS = ("CreateCluster", "StartCluster", "StopCluster", "DeleteCluster")
-# Cluster power and delete take no ClientToken and cluster.py does not (yet) resolve an ambiguous answer by
-# reading first, so for them a clear error followed by a converging next `up` is the promise.
-UNKEYED_CLUSTER = ("StartCluster", "StopCluster", "DeleteCluster")
 
 
 @pytest.fixture(autouse=True)
@@ -202,7 +199,7 @@ def _run(w: World, action: str, fault: str, *, times: int | None, row: report.Ro
     problems += errors
     if steps[-1] != "ok":
         problems.append("never reached the requested state")
-    strict = times is not None and action not in UNKEYED_CLUSTER
+    strict = times is not None
     if strict and steps[0] != "ok":
         problems.append("a single transient fault should be absorbed without failing the operation")
     row.finish(" -> ".join(steps) + (f"; {'; '.join(problems)}" if problems else ""),
@@ -210,25 +207,17 @@ def _run(w: World, action: str, fault: str, *, times: int | None, row: report.Ro
     assert not problems and dup == 0 and leaks == 0, row.outcome
 
 
-POWER_DEFECT = pytest.mark.xfail(strict=True, reason=(
-    "provider/cluster.py:161 _power: Start/StopCluster carry no ClientToken and an ambiguous answer is not "
-    "resolved by reading DescribeCluster/ListTasks first, so the next run sends it again: a second task"))
-
-
 def _matrix() -> list[Any]:
     cases = []
     for action in (*NODE_ACTIONS, *CLUSTER_ACTIONS):
         for fault in FAULTS:
-            marks = [POWER_DEFECT] if action in ("StartCluster", "StopCluster") and fault in (
-                "response-lost-after-processing", "slower-than-read-timeout") else []
-            cases.append(pytest.param(action, fault, id=f"{action}-{fault}", marks=marks))
+            cases.append(pytest.param(action, fault, id=f"{action}-{fault}"))
     return cases
 
 
 @pytest.mark.parametrize(("action", "fault"), _matrix())
 def test_single_fault(action: str, fault: str) -> None:
-    expected = ("right state in one run" if action not in UNKEYED_CLUSTER
-                else "right state, or a clear error and right state on the next run")
+    expected = "right state in one run"
     row = report.record("faults", f"{action} x {fault} (once)", "provider/HTTP", expected)
     with world() as w:
         _run(w, action, fault, times=1, row=row)

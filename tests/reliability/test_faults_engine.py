@@ -1,0 +1,114 @@
+"""A cross-section of the fault matrix through the real engine (`pulumi up`/`refresh`/`destroy`), with
+STS credentials so the scans also look for the token. Each: the faulted command succeeds or fails with
+a clear message; after (at most) one more `pulumi up` the inventory equals the state, `refresh` and
+`preview` change nothing, and destroy leaves nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi import automation as auto
+
+from pulumi_ehpc_tasks import NodeGroup
+from tests.e2e.harness import DEMO_CLUSTER, EmulatorProcess, resource_outputs, wait_until
+
+from . import report
+from .engine import new_stack, run, scan_stack
+
+pytestmark = pytest.mark.e2e
+
+
+def _program() -> None:
+    cfg = pulumi.Config()
+    group = NodeGroup("workers", cluster_id=DEMO_CLUSTER, count=cfg.require_int("count"),
+                      running=cfg.get_bool("running") is not False, timeouts={"create": "5m", "update": "5m"})
+    pulumi.export("ids", group.instance_ids)
+
+
+# name: (initial config or None, target config, command, fault rule, expected first result)
+CASES: dict[str, tuple[dict[str, str] | None, dict[str, str], str, dict[str, Any], str]] = {
+    "create: AddNodes response lost after processing": (
+        None, {"count": "2"}, "up", {"action": "AddNodes", "drop": "after", "times": 1}, "ok"),
+    "create: AddNodes ServiceUnavailable on every attempt": (
+        None, {"count": "2"}, "up", {"action": "AddNodes", "code": "ServiceUnavailable"}, "error"),
+    "create: ListTasks DbError x3 mid-wait": (
+        None, {"count": "2"}, "up", {"action": "ListTasks", "code": "DbError", "times": 3}, "ok"),
+    "scale down 3->1: DeleteNodes connection reset before processing": (
+        {"count": "3"}, {"count": "1"}, "up", {"action": "DeleteNodes", "drop": "before", "times": 1}, "ok"),
+    "stop: StopNodes response lost after processing": (
+        {"count": "2"}, {"count": "2", "running": "false"}, "up",
+        {"action": "StopNodes", "drop": "after", "times": 1}, "ok"),
+    "destroy: DeleteNodes UnknownError": (
+        {"count": "2"}, {"count": "2"}, "destroy", {"action": "DeleteNodes", "code": "UnknownError", "times": 1},
+        "ok"),
+}
+
+
+def _settle(emulator: EmulatorProcess) -> None:
+    wait_until(lambda: not emulator.admin("GET", "health")["open_tasks"], timeout_s=60)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_fault_through_engine(case: str, pulumi_env: dict[str, str], emulator: EmulatorProcess) -> None:
+    initial, target, command, rule, expect = CASES[case]
+    row = report.record("faults", case, "pulumi", "right state" if expect == "ok" else
+                        "clear error; right state on the next up")
+    stack = new_stack("faults", _program, emulator.endpoint, sts=True, extra=initial or target)
+    texts: list[str] = []
+    if initial:
+        result, text = run(stack.up)
+        texts.append(text)
+        assert not isinstance(result, auto.CommandError), text[-3000:]
+        stack.set_all_config({k: auto.ConfigValue(v) for k, v in target.items()})
+    adds_before = emulator.requests().get("AddNodes", 0)
+    emulator.admin("POST", "faults", json=rule)
+    result, text = run(stack.destroy if command == "destroy" else stack.up)
+    texts.append(text)
+    emulator.admin("DELETE", "faults")
+    steps = ["error" if isinstance(result, auto.CommandError) else "ok"]
+    problems = []
+    if steps[0] == "error":
+        line = next((ln.strip() for ln in text.splitlines() if "error:" in ln and rule["action"] in ln), "")
+        steps[0] = f"error: {line[:100]}"
+        if not line or "Traceback" in text:
+            problems.append("unclear error")
+        result, text = run(stack.destroy if command == "destroy" else stack.up)
+        texts.append(text)
+        steps.append("error" if isinstance(result, auto.CommandError) else "ok")
+    if steps[-1] != "ok":
+        problems.append("never reached the requested state")
+    if expect == "ok" and steps[0] != "ok":
+        problems.append("a transient fault failed the command")
+    _settle(emulator)
+    inv = {n["InstanceId"] for n in emulator.compute_nodes()}
+    if command == "destroy":
+        ids: set[str] = set()
+    else:
+        ids = set(resource_outputs(stack, "workers").get("instance_ids") or [])
+        if len(ids) != int(target["count"]):
+            problems.append(f"state holds {len(ids)} nodes")
+        run(stack.refresh)
+        changes = {k: v for k, v in (stack.preview().change_summary or {}).items() if k != "same"}
+        if changes:
+            problems.append(f"preview wants {changes}")
+        if target.get("running") == "false" and {n["Status"] for n in emulator.compute_nodes()} != {"stopped"}:
+            problems.append("nodes not stopped")
+    leaks = len(inv - ids) + len(ids - inv)
+    created = emulator.requests().get("AddNodes", 0) - adds_before
+    tasks = emulator.admin("GET", "stats")["tasks"].values()
+    add_tasks = sum(1 for t in tasks if t["TaskType"] == "AddComputes")
+    dup = max(0, add_tasks - 1)  # every case makes exactly one AddNodes task (the set-up's or the create's)
+    secrets = scan_stack(stack, *texts)
+    if secrets:
+        problems.append(f"secret in output: {secrets}")
+    run(stack.destroy)
+    _settle(emulator)
+    left = len(emulator.compute_nodes())
+    if left:
+        problems.append(f"{left} node(s) left after destroy")
+    row.finish(" -> ".join(steps) + (f"; AddNodes sent {created}x" if created else "")
+               + ("; " + "; ".join(problems) if problems else ""), duplicates=dup, leaks=leaks + left,
+               ok=not problems and not dup and not leaks)
+    assert not problems and not dup and not leaks, row.outcome
