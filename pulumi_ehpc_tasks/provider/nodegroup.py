@@ -10,22 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from pulumi.dynamic import (
-    CheckResult,
-    ConfigureRequest,
-    CreateResult,
-    DiffResult,
-    ReadResult,
-    ResourceProvider,
-    UpdateResult,
-)
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
 from ..waiting import FinishedTask, Outcome
 from ..wire import NodeInfo
-from .errors import install_clean_errors, register_user_facing
-from .host_tuning import raise_provider_workers
-from .inputs import NodeGroupInputs, PartialFailure, check_inputs
-from .settings import ProviderSettings, settings_from_config
+from .base import EhpcProvider
+from .errors import register_user_facing
+from .inputs import NodeGroupInputs, PartialFailure
 from .tasks import (
     MAX_TOKEN_GENERATIONS,
     Op,
@@ -119,27 +110,12 @@ class _Adds:
         return added
 
 
-class NodeGroupProvider(ResourceProvider):
-    """CRUD for `NodeGroup`; holds no client or credentials when pickled into state."""
+class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
+    """CRUD for `NodeGroup`."""
 
-    serialize_as_secret_always = False
-
-    def configure(self, req: ConfigureRequest) -> None:
-        install_clean_errors()
-        raise_provider_workers()
-        self._settings = settings_from_config(req.config)
+    INPUTS = NodeGroupInputs
 
     # -- helpers ---------------------------------------------------------------------------
-    def _op(self, inputs: NodeGroupInputs) -> Op:
-        settings: ProviderSettings = getattr(self, "_settings", None) or settings_from_config({})
-        self._settings = settings
-        return Op(settings.client(), inputs.cluster_id, inputs.urn or "")
-
-    @staticmethod
-    def _inputs(props: Mapping[str, Any]) -> NodeGroupInputs:
-        fields = set(NodeGroupInputs.model_fields)
-        return NodeGroupInputs.model_validate({k: v for k, v in props.items() if k in fields and v is not None})
-
     @staticmethod
     def _add_params(inputs: NodeGroupInputs) -> dict[str, Any]:
         values = inputs.model_dump()
@@ -285,10 +261,6 @@ class NodeGroupProvider(ResourceProvider):
         return outs
 
     # -- the provider protocol -----------------------------------------------------------------
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        _, failures = check_inputs(NodeGroupInputs, news)
-        return CheckResult(news, failures)
-
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = [k for k in NODE_GROUP_REPLACE_KEYS if olds.get(k) != news.get(k)]
         changed = [k for k in _IN_PLACE_KEYS if olds.get(k) != news.get(k)]
@@ -304,7 +276,7 @@ class NodeGroupProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self._inputs(props)
-        op = self._op(inputs)
+        op = self._op(inputs.cluster_id, inputs.urn)
         adds = _Adds()
         self._grow(op, inputs, inputs.count, "create", adds)
         if not inputs.running:
@@ -314,7 +286,7 @@ class NodeGroupProvider(ResourceProvider):
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = self._inputs(news)
-        op = self._op(inputs)
+        op = self._op(inputs.cluster_id, inputs.urn)
         prior: list[dict[str, str]] = list(olds.get("instances") or [])
         live = list_compute_nodes(op.client, op.cluster_id)
         prior = [i for i in prior if i["instance_id"] in live]
@@ -348,7 +320,7 @@ class NodeGroupProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         inputs = self._inputs(props)
-        op = self._op(inputs)
+        op = self._op(inputs.cluster_id, inputs.urn)
         live = list_compute_nodes(op.client, op.cluster_id)
         instances = [i for i in (props.get("instances") or []) if i["instance_id"] in live]
         outs = dict(props)
@@ -357,6 +329,6 @@ class NodeGroupProvider(ResourceProvider):
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         inputs = self._inputs(props)
-        op = self._op(inputs)
+        op = self._op(inputs.cluster_id, inputs.urn)
         ids = list(props.get("instance_ids") or [])
         self._delete(op, ids, inputs.release_instances, inputs.timeouts.delete)

@@ -16,7 +16,8 @@ from ._base import (
     client_token_check,
     unwrap,
 )
-from .models import AsyncTaskResponse, ClusterId, DiskCategory, PerformanceLevel, TrueFalse
+from .models import AsyncTaskResponse, DiskCategory, PerformanceLevel, TrueFalse
+from .task_models import ClusterId
 
 __all__ = [
     "AddOn",
@@ -254,8 +255,8 @@ class StopClusterResponse(AsyncTaskResponse):
     pass
 
 
-class ClusterInfo(LooseModel):
-    """DescribeCluster `ClusterInfo`; the many rarely used keys stay in `model_extra`."""
+class _ClusterSummary(LooseModel):
+    """Fields DescribeCluster's `ClusterInfo` and ListClusters' `ClusterInfoSimple` share."""
 
     id: str = Field("", alias="Id")
     name: str = Field("", alias="Name")
@@ -265,9 +266,14 @@ class ClusterInfo(LooseModel):
     zone_id: str | None = Field(None, alias="ZoneId")
     vpc_id: str | None = Field(None, alias="VpcId")
     v_switch_id: str | None = Field(None, alias="VSwitchId")
-    security_group_id: str | None = Field(None, alias="SecurityGroupId")
     create_time: str | None = Field(None, alias="CreateTime")
     deploy_mode: str | None = Field(None, alias="DeployMode")
+
+
+class ClusterInfo(_ClusterSummary):
+    """DescribeCluster `ClusterInfo`; the many rarely used keys stay in `model_extra`."""
+
+    security_group_id: str | None = Field(None, alias="SecurityGroupId")
     ha_enable: bool | None = Field(None, alias="HaEnable")
     scheduler_type: str | None = Field(None, alias="SchedulerType")
     account_type: str | None = Field(None, alias="AccountType")
@@ -309,17 +315,9 @@ class NodeCounts(LooseModel):
     stopped_count: int = Field(0, alias="StoppedCount")
 
 
-class ClusterInfoSimple(LooseModel):
-    id: str = Field("", alias="Id")
-    name: str = Field("", alias="Name")
-    description: str | None = Field(None, alias="Description")
-    status: str = Field("", alias="Status")
-    region_id: str | None = Field(None, alias="RegionId")
-    zone_id: str | None = Field(None, alias="ZoneId")
-    vpc_id: str | None = Field(None, alias="VpcId")
-    v_switch_id: str | None = Field(None, alias="VSwitchId")
-    create_time: str | None = Field(None, alias="CreateTime")
-    deploy_mode: str | None = Field(None, alias="DeployMode")
+class ClusterInfoSimple(_ClusterSummary):
+    """One cluster of ListClusters (`Clusters.ClusterInfoSimple[]`)."""
+
     scheduler_type: str | None = Field(None, alias="SchedulerType")
     instance_type: str | None = Field(None, alias="InstanceType")
     count: int | None = Field(None, alias="Count")

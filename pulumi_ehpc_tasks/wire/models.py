@@ -21,6 +21,7 @@ from ._base import (
     unwrap,
 )
 from .task_models import (
+    ClusterId,
     ListTasksRequest,
     ListTasksResponse,
     TaskError,
@@ -58,7 +59,6 @@ __all__ = [
     "TaskType",
 ]
 
-ClusterId = Annotated[str, Field(min_length=1, max_length=128)]
 DiskCategory = Literal["cloud_efficiency", "cloud_ssd", "cloud_essd", "cloud"]
 PerformanceLevel = Literal["PL0", "PL1", "PL2", "PL3"]
 TrueFalse = Annotated[Literal["true", "false"], BeforeValidator(bool_str)]
