@@ -13,7 +13,7 @@ from typing import Any
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
 from ..waiting import FinishedTask, Outcome
-from ..wire import NodeInfo
+from ..wire import NodeInfo, NotFoundError
 from .base import EhpcProvider
 from .errors import register_user_facing
 from .inputs import NodeGroupInputs, PartialFailure
@@ -321,7 +321,10 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         inputs = self._inputs(props)
         op = self._op(inputs.cluster_id, inputs.urn)
-        live = list_compute_nodes(op.client, op.cluster_id)
+        try:
+            live = list_compute_nodes(op.client, op.cluster_id)
+        except NotFoundError:
+            return ReadResult(None, {})  # the cluster is gone, and its nodes with it
         instances = [i for i in (props.get("instances") or []) if i["instance_id"] in live]
         outs = dict(props)
         outs.update(instances=instances, instance_ids=[i["instance_id"] for i in instances])
@@ -331,4 +334,7 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
         inputs = self._inputs(props)
         op = self._op(inputs.cluster_id, inputs.urn)
         ids = list(props.get("instance_ids") or [])
-        self._delete(op, ids, inputs.release_instances, inputs.timeouts.delete)
+        try:
+            self._delete(op, ids, inputs.release_instances, inputs.timeouts.delete)
+        except NotFoundError:
+            return  # the cluster was deleted (e.g. by the stack that owns it): its nodes went with it
