@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..wire import EhpcClient, resolve_credentials
+from ..wire import EhpcClient, resolve_credentials, resolve_region
 
 __all__ = ["ProviderSettings", "settings_from_config"]
 
@@ -49,7 +49,9 @@ class ProviderSettings:
         with self._lock:
             if self._client is None:
                 creds = resolve_credentials(config=self.stack_credentials)
-                self._client = EhpcClient(region=self.region, endpoint=self.endpoint, credentials=creds)
+                # Stack config first, then the environment and the CLI profile, like the credentials.
+                region = None if self.endpoint and not self.region else resolve_region(self.region)
+                self._client = EhpcClient(region=region, endpoint=self.endpoint, credentials=creds)
             return self._client
 
 

@@ -96,3 +96,11 @@ def test_plan_shards(count: int, places: int, per: int, expected: list[tuple[str
 def test_host_patches_are_inert_outside_the_provider_host() -> None:
     assert raise_provider_workers() == 0
     assert install_clean_errors() is False
+
+
+def test_region_from_the_environment_when_config_has_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALIBABA_CLOUD_REGION_ID", "cn-shanghai")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "AKID")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "SECRETVALUE")
+    assert settings_from_config({}).client().endpoint == "https://ehpc.cn-shanghai.aliyuncs.com"
+    assert settings_from_config({"ehpc:region": "cn-beijing"}).client().endpoint == "https://ehpc.cn-beijing.aliyuncs.com"
