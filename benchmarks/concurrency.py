@@ -114,7 +114,8 @@ def main() -> int:
         f"| ours: NodeGroups | {args.groups} | {results['ours']:.1f} | {ratio:.2f} |\n"
         f"| stock host: sleeping dynamic resources | {args.groups} | {results['stock']:.1f} | "
         f"{results['stock'] / results['one']:.2f} |\n\n"
-        f"Each task takes {args.task_s:g} s; every `pulumi up` runs with `--parallel {args.parallel}`. Target: {args.groups} groups within 1.25 x one group: "
+        f"Each task takes {args.task_s:g} s; every `pulumi up` runs with `--parallel {args.parallel}`.\n"
+        f"Target: {args.groups} groups within 1.25 x one group: "
         f"{'met' if ratio <= 1.25 else 'missed'} ({ratio:.2f}).\n"
     )
     print(json.dumps(summary, indent=2))
