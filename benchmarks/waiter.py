@@ -14,7 +14,7 @@ Runs against in-process emulators (`running_emulator`) in ONE run:
 
     python benchmarks/waiter.py [--quick] [--json PATH] [--reps N]
 
-Writes benchmarks/results/waiter.{md,png} (and the JSON when asked).
+Writes benchmarks/results/waiter.{md,png} (waiter-quick.* for --quick) and the JSON when asked.
 """
 
 from __future__ import annotations
@@ -355,8 +355,10 @@ def main(argv: list[str] | None = None) -> int:
     res["elapsed_s"] = round(time.monotonic() - started, 1)
     RESULTS.mkdir(parents=True, exist_ok=True)
     text = markdown(res)
-    (RESULTS / "waiter.md").write_text(text)
-    chart(res, RESULTS / "waiter.png")
+    # A quick run is a smoke test: keep it away from the committed full-run results.
+    stem = "waiter-quick" if args.quick else "waiter"
+    (RESULTS / f"{stem}.md").write_text(text)
+    chart(res, RESULTS / f"{stem}.png")
     if args.json:
         args.json.write_text(json.dumps(res, indent=2))
     print(text)
