@@ -18,7 +18,7 @@ from ..wire import AmbiguousResultError, NotFoundError
 from . import tasks
 from .base import EhpcProvider
 from .inputs import Timeouts
-from .tasks import MAX_TOKEN_GENERATIONS, Op, client_token, wait_with_progress
+from .tasks import MAX_TOKEN_GENERATIONS, Op, client_token, failed_before, wait_with_progress
 
 __all__ = ["CLUSTER_IN_PLACE_KEYS", "ClusterInputs", "ClusterProvider"]
 
@@ -112,6 +112,11 @@ class ClusterProvider(EhpcProvider[ClusterInputs]):
             token = client_token(op.urn, "create-cluster", params, generation)
             resp = op.client.create_cluster(client_token=token, **params)
             op.cluster_id = resp.cluster_id
+            try:
+                if failed_before(op, resp.task_id):
+                    continue  # an earlier attempt with this token failed: ask again with the next one
+            except NotFoundError:
+                continue  # the token belongs to a cluster deleted since
             op.info(f"CreateCluster task {resp.task_id}: creating cluster {resp.cluster_id} ({inputs.name})")
             try:
                 finished = wait_with_progress(op, resp.task_id, "CreateCluster", inputs.timeouts.create)

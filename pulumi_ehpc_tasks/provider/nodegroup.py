@@ -21,6 +21,7 @@ from .tasks import (
     MAX_TOKEN_GENERATIONS,
     Op,
     client_token,
+    failed_before,
     issue_unkeyed,
     list_compute_nodes,
     wait_with_progress,
@@ -129,6 +130,9 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
         for generation in range(MAX_TOKEN_GENERATIONS):
             token = client_token(op.urn, purpose, {**params, "count": count}, generation)
             resp = op.client.add_nodes(cluster_id=op.cluster_id, count=count, client_token=token, **params)
+            if failed_before(op, resp.task_id):
+                op.info(f"AddNodes task {resp.task_id} (an earlier attempt) had failed; asking again")
+                continue
             op.info(f"AddNodes task {resp.task_id}: adding {count} node(s) to {op.cluster_id}")
             finished = wait_with_progress(op, resp.task_id, "AddNodes", inputs.timeouts.create)
             live = list_compute_nodes(op.client, op.cluster_id)

@@ -29,6 +29,7 @@ __all__ = [
     "Op",
     "Outcome",
     "client_token",
+    "failed_before",
     "issue_unkeyed",
     "list_compute_nodes",
     "wait_with_progress",
@@ -77,6 +78,20 @@ def wait_with_progress(op: Op, task_id: str, what: str, timeout_s: float) -> Fin
         return op.last
     finally:
         op.status("")
+
+
+_FAILED = frozenset({"Failed", "Fail"})
+
+
+def failed_before(op: Op, task_id: str) -> bool:
+    """Whether `task_id` is already Failed the moment a ClientToken call hands it back.
+
+    A fresh AddNodes/CreateCluster task takes minutes, so a task that is Failed at once is the
+    replay of an earlier call with the same token. Its failure is over; replaying it on every
+    `pulumi up` would make the failure permanent, so the caller moves to the next token generation.
+    """
+    found = op.client.list_tasks(op.cluster_id, task_id=task_id).tasks
+    return bool(found) and found[0].raw_status in _FAILED
 
 
 def list_compute_nodes(client: EhpcClient, cluster_id: str) -> dict[str, NodeInfo]:

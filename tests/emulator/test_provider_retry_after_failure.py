@@ -1,0 +1,46 @@
+"""A create whose AddNodes task Failed can be retried: the same ClientToken must not replay the old
+failure for ever. Provider methods in-process against the emulator over HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pulumi_ehpc_tasks.provider.nodegroup import NodeGroupProvider
+from pulumi_ehpc_tasks.provider.settings import ProviderSettings
+from pulumi_ehpc_tasks.waiting import TaskFailedError
+from pulumi_ehpc_tasks.wire import EhpcClient
+
+URN = "urn:pulumi:t::p::pulumi-python:dynamic/ehpc:NodeGroup::g"
+
+
+def _provider(emu: Any) -> NodeGroupProvider:
+    provider = NodeGroupProvider()
+    client = EhpcClient(endpoint=emu.endpoint, credentials=emu.credentials)
+    provider._settings = ProviderSettings(endpoint=emu.endpoint, _client=client)  # type: ignore[attr-defined]
+    return provider
+
+
+def _adds(emu: Any) -> int:
+    return int(emu.admin.get("/_emulator/stats").json()["requests"].get("AddNodes", 0))
+
+
+def test_create_after_a_failed_addnodes_task_adds_nodes(emu: Any) -> None:
+    emu.admin.post("/_emulator/next-task", json={"action": "AddNodes", "outcome": "Failed"}).raise_for_status()
+    props = {"cluster_id": emu.cluster_id, "count": 2, "urn": URN}
+    with pytest.raises(TaskFailedError):
+        _provider(emu).create(props)
+    assert _adds(emu) == 1
+
+    # The next `pulumi up` (a new provider process) with the same program: same URN, same parameters.
+    outs = _provider(emu).create(props).outs
+    assert len(outs["instance_ids"]) == 2 and outs["task_status"] == "Success"
+    assert _adds(emu) == 3  # the replayed token (its failure recognised), then the next generation
+
+    # And a third run re-attaches to that success instead of adding more (two replayed calls: the old
+    # failure, then the success).
+    again = _provider(emu).create(props).outs
+    assert again["instance_ids"] == outs["instance_ids"] and _adds(emu) == 5
+    nodes = [n for n in emu.admin.get("/_emulator/nodes").json()["nodes"] if n["Role"].lower() == "compute"]
+    assert sorted(n["InstanceId"] for n in nodes) == sorted(outs["instance_ids"])
