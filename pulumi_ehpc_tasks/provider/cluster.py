@@ -113,7 +113,7 @@ class ClusterProvider(EhpcProvider[ClusterInputs]):
             resp = op.client.create_cluster(client_token=token, **params)
             op.cluster_id = resp.cluster_id
             try:
-                if failed_before(op, resp.task_id):
+                if failed_before(op, resp.task_id, time.monotonic()):
                     continue  # an earlier attempt with this token failed: ask again with the next one
             except NotFoundError:
                 continue  # the token belongs to a cluster deleted since

@@ -7,6 +7,7 @@ Changing what AddNodes fixes at creation (instance type, image, zone, vswitch, .
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -130,7 +131,7 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
         for generation in range(MAX_TOKEN_GENERATIONS):
             token = client_token(op.urn, purpose, {**params, "count": count}, generation)
             resp = op.client.add_nodes(cluster_id=op.cluster_id, count=count, client_token=token, **params)
-            if failed_before(op, resp.task_id):
+            if failed_before(op, resp.task_id, time.monotonic()):
                 op.info(f"AddNodes task {resp.task_id} (an earlier attempt) had failed; asking again")
                 continue
             op.info(f"AddNodes task {resp.task_id}: adding {count} node(s) to {op.cluster_id}")

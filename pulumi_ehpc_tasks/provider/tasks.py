@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -81,17 +82,53 @@ def wait_with_progress(op: Op, task_id: str, what: str, timeout_s: float) -> Fin
 
 
 _FAILED = frozenset({"Failed", "Fail"})
+_LINGER_S = 0.05  # batches a burst; far below how long any real task takes to fail (minutes)
 
 
-def failed_before(op: Op, task_id: str) -> bool:
-    """Whether `task_id` is already Failed the moment a ClientToken call hands it back.
+class _RecentTasks:
+    """The newest page of each cluster's task history, shared by the provider's threads.
 
-    A fresh AddNodes/CreateCluster task takes minutes, so a task that is Failed at once is the
+    A burst of creates (a NodePool, a large stack) hands back many task ids at once; checking each
+    against one shared listing costs a ListTasks per burst instead of one per task. A listing is
+    reused only if it was fetched after the caller's task existed.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pages: dict[tuple[str, str], tuple[float, dict[str, str]]] = {}
+
+    def status(self, op: Op, task_id: str, issued_at: float) -> str | None:
+        key = (op.client.endpoint, op.cluster_id)
+        fetch_after = issued_at + _LINGER_S  # let the rest of a burst arrive, then fetch once for all
+        while True:
+            with self._lock:
+                fetched_at, statuses = self._pages.get(key, (0.0, {}))
+                if fetched_at >= issued_at:
+                    break
+                now = time.monotonic()
+                if now >= fetch_after:
+                    page = op.client.list_tasks(op.cluster_id, archived=True, page_size=50).tasks
+                    statuses = {str(t.task_id): t.raw_status for t in page}
+                    self._pages[key] = (now, statuses)  # the page shows every task created before `now`
+                    break
+            time.sleep(fetch_after - now)
+        if task_id in statuses:
+            return statuses[task_id]
+        found = op.client.list_tasks(op.cluster_id, task_id=task_id).tasks  # older than the newest page
+        return found[0].raw_status if found else None
+
+
+_RECENT = _RecentTasks()
+
+
+def failed_before(op: Op, task_id: str, issued_at: float) -> bool:
+    """Whether `task_id`, just handed back by a ClientToken call at `issued_at` (monotonic), is Failed.
+
+    A fresh AddNodes/CreateCluster task takes minutes, so a task that is already Failed is the
     replay of an earlier call with the same token. Its failure is over; replaying it on every
     `pulumi up` would make the failure permanent, so the caller moves to the next token generation.
     """
-    found = op.client.list_tasks(op.cluster_id, task_id=task_id).tasks
-    return bool(found) and found[0].raw_status in _FAILED
+    return _RECENT.status(op, task_id, issued_at) in _FAILED
 
 
 def list_compute_nodes(client: EhpcClient, cluster_id: str) -> dict[str, NodeInfo]:
