@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from pulumi_ehpc_tasks.emulator.testing import EmulatorHandle, running_emulator
 from pulumi_ehpc_tasks.provider.settings import ProviderSettings
 from pulumi_ehpc_tasks.wire import EhpcClient, RetryConfig
+from pulumi_ehpc_tasks.wire.actions import ACTIONS
 
 CLIENT_TIMEOUT_S = 1.0
 SLOW_S = 1.6  # slower than the read timeout, yet answered well within the settle window
@@ -33,17 +34,8 @@ FAULTS: dict[str, dict[str, Any]] = {
     "response-lost-after-processing": {"drop": "after"},
     "slower-than-read-timeout": {"latency_s": SLOW_S},
 }
-TASK_TYPES = {
-    "AddNodes": "AddComputes",
-    "DeleteNodes": "DeleteComputes",
-    "StartNodes": "StartComputes",
-    "StopNodes": "StopComputes",
-    "ResetNodes": "ResetCompute",
-    "CreateCluster": "CreateCluster",
-    "StartCluster": "StartCluster",
-    "StopCluster": "StopCluster",
-    "DeleteCluster": "DeleteCluster",
-}
+# Action -> the TaskType its task shows in ListTasks, from the client's ACTIONS table.
+TASK_TYPES = {name: spec.task_type for name, spec in ACTIONS.items() if spec.task_type}
 
 
 @dataclass
