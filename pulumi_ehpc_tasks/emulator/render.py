@@ -91,11 +91,8 @@ def _counts(nodes: list[Node]) -> dict[str, int]:
     }
 
 
-def cluster_simple(c: Cluster, nodes: list[Node]) -> dict[str, Any]:
-    computes = [n for n in nodes if n.role == "Compute"]
-    managers = [n for n in nodes if n.role == "Manager"]
-    logins = [n.hostname for n in nodes if n.role == "Login"]
-    cpu = sum(_resources(n.instance_type)["Cpu"] for n in computes)
+def _cluster_common(c: Cluster) -> dict[str, Any]:
+    """Fields DescribeCluster's ClusterInfo and ListClusters' ClusterInfoSimple both carry."""
     return {
         "Id": c.cluster_id,
         "Name": c.name,
@@ -113,6 +110,16 @@ def cluster_simple(c: Cluster, nodes: list[Node]) -> dict[str, Any]:
         "BaseOsTag": c.os_tag,
         "ImageId": c.image_id,
         "ImageOwnerAlias": c.image_owner_alias,
+    }
+
+
+def cluster_simple(c: Cluster, nodes: list[Node]) -> dict[str, Any]:
+    computes = [n for n in nodes if n.role == "Compute"]
+    managers = [n for n in nodes if n.role == "Manager"]
+    logins = [n.hostname for n in nodes if n.role == "Login"]
+    cpu = sum(_resources(n.instance_type)["Cpu"] for n in computes)
+    return {
+        **_cluster_common(c),
         "InstanceType": c.compute_instance_type,
         "InstanceChargeType": c.ecs_charge_type,
         "Count": len(nodes),
@@ -139,28 +146,13 @@ def cluster_info(c: Cluster, nodes: list[Node]) -> dict[str, Any]:
         return {"Count": sum(n.role == role for n in nodes), "InstanceType": itype}
 
     return {
-        "Id": c.cluster_id,
-        "Name": c.name,
-        "Description": c.description,
-        "Status": c.status,
-        "RegionId": c.region_id,
-        "ZoneId": c.zone_id,
-        "VpcId": c.vpc_id,
-        "VSwitchId": c.vswitch_id,
+        **_cluster_common(c),
         "SecurityGroupId": c.security_group_id,
-        "CreateTime": iso(c.created_at),
-        "DeployMode": c.deploy_mode,
         "HaEnable": c.ha_enable,
-        "SchedulerType": c.scheduler_type,
         "SchedulerVersion": "19.1.1",
         "SchedulerPreInstall": 1,
-        "AccountType": c.account_type,
         "Domain": "",
-        "OsTag": c.os_tag,
-        "BaseOsTag": c.os_tag,
-        "ImageId": c.image_id,
         "ImageName": c.os_tag,
-        "ImageOwnerAlias": c.image_owner_alias,
         "InitialImage": {"ImageId": c.image_id, "ImageOwnerAlias": c.image_owner_alias, "OsTag": c.os_tag},
         "EcsChargeType": c.ecs_charge_type,
         "Period": "1",
