@@ -1,4 +1,5 @@
-"""Terminal handling as data: `TASK_STATUS_OUTCOMES` maps `ListTasks` `Status` to an `Outcome`.
+"""Terminal handling as data: the wire layer's status table (`TaskStatus.outcome`) gives each
+`ListTasks` `Status` its `Outcome`; `TASK_STATUS_OUTCOMES` is that table by raw spelling.
 
 A status missing from the table is an error at once (`UnexpectedTaskStatusError`), never a reason to
 keep polling (botocore's rule: anything unexpected fails immediately).
@@ -6,37 +7,20 @@ keep polling (botocore's rule: anything unexpected fails immediately).
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from ..wire.task_models import STATUS_OUTCOMES, TASK_STATUS_SPELLINGS, Outcome, TaskStatus
 from .errors import TaskFailedError, TaskPartiallyFailedError, UnexpectedTaskStatusError
 from .types import TaskLike
 
 __all__ = ["OUTCOME_ERRORS", "TASK_STATUS_OUTCOMES", "FinishedTask", "Outcome", "outcome_of"]
 
 
-class Outcome(str, enum.Enum):
-    """What a task status means to a waiter."""
-
-    PENDING = "pending"
-    """Still running: keep waiting."""
-    SUCCESS = "success"
-    FAILURE = "failure"
-    PARTIAL = "partial"
-    """PartialFail: some instances were added; `task.result.instances` and `task.errors` say which."""
-
-
-# The docs spell it `Fail`, the seed page and the SDK `Failed`: accept both.
+# Derived from the wire layer's one status table: raw spelling -> Outcome.
 TASK_STATUS_OUTCOMES: Mapping[str, Outcome] = MappingProxyType(
-    {
-        "Processing": Outcome.PENDING,
-        "Success": Outcome.SUCCESS,
-        "Failed": Outcome.FAILURE,
-        "Fail": Outcome.FAILURE,
-        "PartialFail": Outcome.PARTIAL,
-    }
+    {raw: STATUS_OUTCOMES[status] for raw, status in TASK_STATUS_SPELLINGS.items()}
 )
 
 # Which error `raise_for_outcome` raises per terminal outcome (SUCCESS raises nothing).
@@ -47,7 +31,7 @@ OUTCOME_ERRORS: Mapping[Outcome, type[TaskFailedError]] = MappingProxyType(
 
 def outcome_of(task: TaskLike, *, cluster_id: str) -> Outcome:
     """Look the task's raw status up; an unknown one raises `UnexpectedTaskStatusError`."""
-    outcome = TASK_STATUS_OUTCOMES.get(task.raw_status)
+    outcome = TaskStatus.parse(task.raw_status).outcome
     if outcome is None:
         raise UnexpectedTaskStatusError(cluster_id=cluster_id, task_id=task.task_id, last_task=task)
     return outcome

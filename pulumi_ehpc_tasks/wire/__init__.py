@@ -13,8 +13,13 @@ from .aclient import (
     AsyncEhpcClient,
 )
 from .actions import (
+    ACTION_BY_TASK_TYPE,
     ACTIONS,
+    API_2018,
     ActionSpec,
+    Effect,
+    Keying,
+    Target,
     snake_case,
 )
 from .client import (
@@ -111,12 +116,21 @@ from .signing import (
     SignatureVersion,
     percent_encode,
 )
+from .task_models import (
+    STATUS_OUTCOMES,
+    TASK_STATUS_SPELLINGS,
+    Outcome,
+)
 
 __all__ = [
     "ACTIONS",
+    "ACTION_BY_TASK_TYPE",
+    "API_2018",
     "API_VERSION",
     "DEFAULT_RETRY",
     "ERROR_CODE_POLICY",
+    "STATUS_OUTCOMES",
+    "TASK_STATUS_SPELLINGS",
     "ActionSpec",
     "AddNodesRequest",
     "AddNodesResponse",
@@ -142,12 +156,14 @@ __all__ = [
     "DescribeClusterResponse",
     "EcsOrder",
     "EcsOrderSpec",
+    "Effect",
     "EhpcApiError",
     "EhpcAuth",
     "EhpcClient",
     "EhpcError",
     "EhpcTransportError",
     "EndpointError",
+    "Keying",
     "ListClustersRequest",
     "ListClustersResponse",
     "ListNodesRequest",
@@ -159,6 +175,7 @@ __all__ = [
     "NodeInfo",
     "NodeResources",
     "NotFoundError",
+    "Outcome",
     "Policy",
     "PostInstallScript",
     "RequestValidationError",
@@ -175,6 +192,7 @@ __all__ = [
     "StopClusterResponse",
     "StopNodesRequest",
     "StopNodesResponse",
+    "Target",
     "TaskError",
     "TaskInfo",
     "TaskInstance",

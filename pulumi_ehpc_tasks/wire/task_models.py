@@ -7,7 +7,9 @@ strings are kept. Unknown statuses map to `TaskStatus.UNKNOWN` (raw kept); task 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from enum import Enum
+from types import MappingProxyType
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, model_validator
@@ -15,8 +17,11 @@ from pydantic import BeforeValidator, Field, model_validator
 from ._base import LooseModel, WireRequest, WireResponse, unwrap
 
 __all__ = [
+    "STATUS_OUTCOMES",
+    "TASK_STATUS_SPELLINGS",
     "ListTasksRequest",
     "ListTasksResponse",
+    "Outcome",
     "TaskError",
     "TaskInfo",
     "TaskInstance",
@@ -28,8 +33,20 @@ __all__ = [
 ClusterId = Annotated[str, Field(min_length=1, max_length=128)]
 
 
+class Outcome(str, Enum):
+    """What a task status means to a waiter."""
+
+    PENDING = "pending"
+    """Still running: keep waiting."""
+    SUCCESS = "success"
+    FAILURE = "failure"
+    PARTIAL = "partial"
+    """PartialFail: some instances were added; `task.result.instances` and `task.errors` say which."""
+
+
 class TaskStatus(str, Enum):
-    """ListTasks `Status`; the docs' `Fail` spelling parses as FAILED, anything unknown as UNKNOWN."""
+    """ListTasks `Status`. Every spelling the service may send is in `TASK_STATUS_SPELLINGS`, and
+    every status's meaning in `STATUS_OUTCOMES`: the one status table of the package."""
 
     PROCESSING = "Processing"
     SUCCESS = "Success"
@@ -39,17 +56,33 @@ class TaskStatus(str, Enum):
 
     @classmethod
     def parse(cls, raw: str) -> TaskStatus:
-        return _STATUS_BY_NAME.get(raw.strip().lower(), cls.UNKNOWN)
+        """Exact spellings only (see `TASK_STATUS_SPELLINGS`); anything else is UNKNOWN, raw kept."""
+        return TASK_STATUS_SPELLINGS.get(raw.strip(), cls.UNKNOWN)
+
+    @property
+    def outcome(self) -> Outcome | None:
+        """None for UNKNOWN: a status nobody documented is an error, never a reason to keep polling."""
+        return STATUS_OUTCOMES.get(self)
 
     @property
     def is_terminal(self) -> bool:
-        return self in (TaskStatus.SUCCESS, TaskStatus.FAILED, TaskStatus.PARTIAL_FAIL)
+        return self.outcome not in (None, Outcome.PENDING)
 
 
-_STATUS_BY_NAME = {s.value.lower(): s for s in TaskStatus if s is not TaskStatus.UNKNOWN} | {
-    "fail": TaskStatus.FAILED,
-    "partialfailed": TaskStatus.PARTIAL_FAIL,
-}
+STATUS_OUTCOMES: Mapping[TaskStatus, Outcome] = MappingProxyType(
+    {
+        TaskStatus.PROCESSING: Outcome.PENDING,
+        TaskStatus.SUCCESS: Outcome.SUCCESS,
+        TaskStatus.FAILED: Outcome.FAILURE,
+        TaskStatus.PARTIAL_FAIL: Outcome.PARTIAL,
+    }
+)
+
+# The docs spell it `Fail`, the seed page and the SDK `Failed`: accept both.
+TASK_STATUS_SPELLINGS: Mapping[str, TaskStatus] = MappingProxyType(
+    {s.value: s for s in STATUS_OUTCOMES} | {"Fail": TaskStatus.FAILED}
+)
+"""Raw `Status` → TaskStatus, for every spelling the docs and the seed page use."""
 
 
 class TaskType(str, Enum):
