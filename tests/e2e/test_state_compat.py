@@ -8,6 +8,7 @@ provider's inputs recorded: an address of the old test run, not something the co
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import sqlite3
@@ -60,12 +61,9 @@ def _emulator_state(dest: Path) -> Path:
 
 def test_fixture_pickles_name_todays_provider_modules() -> None:
     """The fixture really is pickled by class path (else the e2e test below would prove nothing)."""
-    text = (FIXTURE / "stack.json").read_text()
-    stack = json.loads(text)
-    pickles = [r["inputs"]["__provider"] for r in stack["deployment"]["resources"] if "__provider" in r.get("inputs", {})]
+    resources = json.loads((FIXTURE / "stack.json").read_text())["deployment"]["resources"]
+    pickles = [r["inputs"]["__provider"] for r in resources if "__provider" in r.get("inputs", {})]
     assert len(pickles) == 3
-    import base64
-
     blobs = b"".join(base64.b64decode(p) for p in pickles)
     for module in PROVIDER_CLASSES:
         assert module.encode() in blobs
