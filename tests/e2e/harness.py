@@ -176,8 +176,9 @@ def inline_stack(stack: str, program: Any, endpoint: str, config: Mapping[str, s
 
 def mutations(before: Mapping[str, int], after: Mapping[str, int]) -> dict[str, int]:
     """How many calls of each mutating action happened between two stats snapshots."""
-    writes = ("AddNodes", "DeleteNodes", "StartNodes", "StopNodes", "ResetNodes", "CreateCluster",
-              "DeleteCluster", "StartCluster", "StopCluster")
+    from pulumi_ehpc_tasks.wire import ACTIONS
+
+    writes = [name for name, spec in ACTIONS.items() if not spec.read_only]
     return {a: after.get(a, 0) - before.get(a, 0) for a in writes if after.get(a, 0) != before.get(a, 0)}
 
 
