@@ -10,9 +10,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from ..wire.actions import ACTIONS
+from ..wire.task_models import TaskStatus
 from . import render
 from .faults import Fault
-from .state import OUTCOMES, TASK_TYPES, TaskScript
+from .state import OUTCOMES, TaskScript
 
 if TYPE_CHECKING:
     from .app import Emulator
@@ -43,14 +45,15 @@ async def _json(request: Request) -> dict[str, Any]:
 
 def _script(data: dict[str, Any]) -> TaskScript:
     action = data.get("action")
-    if action not in (None, "*", *TASK_TYPES):
-        raise ValueError(f"action must be null or one of {sorted(TASK_TYPES)}")
-    outcome = data.get("outcome", "Success")
+    writes = sorted(name for name, spec in ACTIONS.items() if spec.is_async)
+    if action not in (None, "*", *writes):
+        raise ValueError(f"action must be null or one of {writes}")
+    outcome = data.get("outcome", TaskStatus.SUCCESS.value)
     if outcome not in OUTCOMES:
-        raise ValueError(f"outcome must be one of {OUTCOMES}")
+        raise ValueError(f"outcome must be one of {[o.value for o in OUTCOMES]}")
     script = TaskScript(
         action=action,
-        outcome=outcome,
+        outcome=TaskStatus(outcome),
         succeed_count=data.get("succeed_count"),
         stuck_at_step=data.get("stuck_at_step"),
         duration_s=data.get("duration_s"),
@@ -82,19 +85,14 @@ def admin_routes(emu: Emulator) -> list[Route]:
         return JSONResponse({"status": "reset"})
 
     async def stats(request: Request) -> JSONResponse:
-        b = emu.backend
-        with b.lock:
-            b.advance()
-            now = time.time()
-            tasks = {t.task_id: render.admin_task(t, now) for t in b.tasks.values()}
-        return JSONResponse({"requests": dict(emu.requests), "tasks": tasks})
+        tasks = emu.backend.all_tasks()
+        now = time.time()
+        return JSONResponse(
+            {"requests": dict(emu.requests), "tasks": {t.task_id: render.admin_task(t, now) for t in tasks}}
+        )
 
     async def nodes(request: Request) -> JSONResponse:
-        b = emu.backend
-        with b.lock:
-            b.advance()
-            items = [render.admin_node(n) for n in sorted(b.nodes.values(), key=lambda n: n.added_at)]
-        return JSONResponse({"nodes": items})
+        return JSONResponse({"nodes": [render.admin_node(n) for n in emu.backend.all_nodes()]})
 
     async def faults(request: Request) -> JSONResponse:
         if request.method == "DELETE":
@@ -111,10 +109,7 @@ def admin_routes(emu: Emulator) -> list[Route]:
             script = _script(await _json(request))
         except (ValueError, TypeError) as exc:
             return JSONResponse({"error": str(exc)}, 400)
-        with emu.backend.lock:
-            emu.backend.scripts.append(script)
-            queued = len(emu.backend.scripts)
-        return JSONResponse({"queued": queued})
+        return JSONResponse({"queued": emu.backend.queue_script(script)})
 
     return [
         Route("/_emulator/health", _loopback_only(health), methods=["GET"]),
