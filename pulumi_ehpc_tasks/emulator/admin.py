@@ -14,6 +14,7 @@ from ..wire.actions import ACTIONS
 from ..wire.task_models import TaskStatus
 from . import render
 from .faults import Fault
+from .profiles import Profile, ends_of
 from .state import OUTCOMES, TaskScript
 
 if TYPE_CHECKING:
@@ -58,6 +59,8 @@ def _script(data: dict[str, Any]) -> TaskScript:
         stuck_at_step=data.get("stuck_at_step"),
         duration_s=data.get("duration_s"),
         total_steps=data.get("total_steps"),
+        profile=Profile(data["profile"]) if data.get("profile") is not None else None,
+        step_durations=data.get("step_durations"),
     )
     for name in ("succeed_count", "stuck_at_step", "total_steps"):
         value = getattr(script, name)
@@ -65,6 +68,12 @@ def _script(data: dict[str, Any]) -> TaskScript:
             raise ValueError(f"{name} must be a positive integer or null")
     if script.duration_s is not None and float(script.duration_s) < 0:
         raise ValueError("duration_s must be >= 0")
+    if script.step_durations is not None:
+        if not isinstance(script.step_durations, list):
+            raise ValueError("step_durations must be a list of seconds")
+        ends_of(script.step_durations)  # raises on an empty list or a negative length
+        if script.duration_s is not None or script.total_steps is not None or script.profile is not None:
+            raise ValueError("step_durations excludes duration_s, total_steps and profile")
     return script
 
 

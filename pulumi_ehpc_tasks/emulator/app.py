@@ -41,6 +41,7 @@ class Emulator:
         self.backend = Backend(
             region=config.region,
             step_seconds=config.step_seconds,
+            profile=config.profile,
             seed=config.seed,
             capacity=config.capacity,
             capacity_overrides=config.capacity_overrides,

@@ -8,6 +8,7 @@ registry (`ActionSpec.effect` and `.cluster_effect`), never from a table of our 
 from __future__ import annotations
 
 import contextlib
+import math
 import random
 import threading
 import time
@@ -18,8 +19,8 @@ from typing import Any
 from ..wire.actions import ActionSpec, Target
 from ..wire.task_models import TaskStatus
 from .errors import ApiError, invalid_param
+from .profiles import EXPLICIT, TASK_SHAPES, Profile, ends_of, step_ends
 from .state import (
-    DEFAULT_STEPS,
     Cluster,
     CreatedInstance,
     IdempotencyRecord,
@@ -28,7 +29,6 @@ from .state import (
     TaskFailure,
     TaskRequest,
     TaskScript,
-    make_schedule,
 )
 
 _ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -46,11 +46,13 @@ class Backend:
         step_seconds: float,
         seed: int | None,
         capacity: int,
+        profile: Profile | None = None,
         capacity_overrides: dict[tuple[str, str], int] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.region = region
         self.step_seconds = step_seconds
+        self.profile = profile  # None: each task type's own (profiles.TASK_SHAPES)
         self.seed = seed
         self.capacity = capacity
         self.capacity_overrides = dict(capacity_overrides or {})
@@ -300,8 +302,7 @@ class Backend:
         assert spec.task_type is not None and spec.effect is not None, f"{spec.name} starts no task"
         now = self.clock()
         script = self._next_script(spec.name) or TaskScript()
-        steps = script.total_steps or DEFAULT_STEPS[spec.task_type]
-        ends = make_schedule(self.rng, now, steps, self.step_seconds, script.duration_s, script.stuck_at_step)
+        profile, ends = self._schedule(spec, script, now)
         ids = [n.instance_id for n in targets]
         outcome = force_outcome or script.outcome
         if outcome is TaskStatus.FAILED:
@@ -323,6 +324,7 @@ class Backend:
             succeed=succeed,
             errors=list(errors),
             created=[CreatedInstance.of(n) for n in targets] if spec.effect.creates else [],
+            profile=profile,
         )
         task.prev_status = {n.instance_id: n.status for n in targets}
         task.prev_status[_CLUSTER_KEY] = cluster.status
@@ -339,6 +341,22 @@ class Backend:
         self._open.add(task.task_id)
         self._mark("task", task.task_id)
         return task
+
+    def _schedule(self, spec: ActionSpec, script: TaskScript, now: float) -> tuple[str, list[float]]:
+        """The task's profile and the absolute end of each step (inf from a step scripted to hang).
+
+        Unless scripted, a task lasts `step_seconds` per step, its steps shaped by the profile."""
+        assert spec.task_type is not None
+        shape = TASK_SHAPES[spec.task_type]
+        if script.step_durations is not None:
+            name, offsets = EXPLICIT, ends_of(script.step_durations)
+        else:
+            profile = script.profile or self.profile or shape.profile
+            steps = script.total_steps or shape.steps
+            total = script.duration_s if script.duration_s is not None else self.step_seconds * steps
+            name, offsets = profile.value, step_ends(profile, total, steps, self.rng)
+        stuck = script.stuck_at_step
+        return name, [math.inf if stuck is not None and i >= stuck else now + o for i, o in enumerate(offsets, 1)]
 
     def advance(self, now: float | None = None) -> list[Task]:
         """Apply the terminal effects of every task whose final step has ended by `now`."""

@@ -8,6 +8,7 @@ import click
 
 from .config import EmulatorConfig
 from .faults import Fault
+from .profiles import Profile
 
 _D = EmulatorConfig()  # every default is stated once, in EmulatorConfig
 
@@ -40,6 +41,12 @@ def emulator() -> None:
 @click.option("--access-key-secret", default=_D.access_key_secret, show_default=True)
 @click.option("--sts", default=None, metavar="ID:SECRET:TOKEN", help="Also accept this STS triple.")
 @click.option("--step-seconds", default=_D.step_seconds, show_default=True, type=float, help="Mean task step duration.")
+@click.option(
+    "--profile",
+    default=None,
+    type=click.Choice([p.value for p in Profile]),
+    help="Step profile of every task (default: each task type's own).",
+)
 @click.option("--seed", default=None, type=int, help="Seed for step durations and ids (reproducible).")
 @click.option("--state", "state", default=None, type=click.Path(dir_okay=False), help="SQLite state file.")
 @click.option("--region", default=_D.region, show_default=True)
@@ -61,6 +68,7 @@ def serve(
     access_key_secret: str,
     sts: str | None,
     step_seconds: float,
+    profile: str | None,
     seed: int | None,
     state: str | None,
     region: str,
@@ -79,6 +87,7 @@ def serve(
         access_key_secret=access_key_secret,
         sts=_sts(sts),
         step_seconds=step_seconds,
+        profile=Profile(profile) if profile else None,
         seed=seed,
         state_path=state,
         region=region,

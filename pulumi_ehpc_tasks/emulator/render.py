@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from typing import Any
 
 from ..wire.actions import Target
@@ -239,6 +240,8 @@ def admin_task(t: Task, now: float) -> dict[str, Any]:
         "CompletedAt": t.completed_at if t.status_at(now) is not TaskStatus.PROCESSING else None,
         "TotalSteps": t.total_steps,
         "CurrentStep": t.current_step_at(now),
+        "Profile": t.profile,
+        "StepEnds": [None if math.isinf(e) else e for e in t.step_ends],  # null: scripted to hang
     }
 
 

@@ -3,32 +3,14 @@
 from __future__ import annotations
 
 import math
-import random
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 from ..wire.actions import ACTION_BY_TASK_TYPE, ActionSpec
 from ..wire.task_models import TaskStatus, TaskType
+from .profiles import Profile
 
 OUTCOMES = tuple(s for s in TaskStatus if s.is_terminal)
 """What a task may end as."""
-
-DEFAULT_STEPS: Mapping[TaskType, int] = MappingProxyType(
-    {
-        # The seed page shows a 35-step StopCluster; ours are shorter so tests stay quick.
-        TaskType.CREATE_CLUSTER: 12,
-        TaskType.START_CLUSTER: 5,
-        TaskType.STOP_CLUSTER: 5,
-        TaskType.DELETE_CLUSTER: 4,
-        TaskType.ADD_COMPUTES: 6,
-        TaskType.START_COMPUTES: 3,
-        TaskType.STOP_COMPUTES: 3,
-        TaskType.RESET_COMPUTE: 4,
-        TaskType.DELETE_COMPUTES: 3,
-    }
-)
-"""Number of steps of each task type unless a script says otherwise."""
 
 
 @dataclass
@@ -131,6 +113,7 @@ class Task:
     created: list[CreatedInstance] = field(default_factory=list)  # nodes it made; trimmed to `succeed`
     prev_status: dict[str, str] = field(default_factory=dict)  # to roll back on failure
     applied: bool = False  # terminal effects applied to nodes/cluster
+    profile: str = Profile.UNIFORM.value  # how its steps were drawn (`profiles.EXPLICIT` if given)
 
     @property
     def spec(self) -> ActionSpec:
@@ -166,6 +149,9 @@ class TaskScript:
     stuck_at_step: int | None = None
     duration_s: float | None = None
     total_steps: int | None = None
+    profile: Profile | None = None
+    step_durations: list[float] | None = None
+    """Explicit step lengths in seconds (then neither `duration_s` nor `total_steps` applies)."""
 
 
 @dataclass
@@ -177,33 +163,7 @@ class IdempotencyRecord:
     task_id: str
 
 
-def make_schedule(
-    rng: random.Random,
-    now: float,
-    steps: int,
-    mean_s: float,
-    duration_s: float | None = None,
-    stuck_at_step: int | None = None,
-) -> list[float]:
-    """Absolute end time of each step: irregular durations around `mean_s`, or scaled to `duration_s`."""
-    steps = max(1, steps)
-    weights = [rng.uniform(0.3, 1.7) for _ in range(steps)]
-    total_w = sum(weights)
-    scale = duration_s / total_w if duration_s is not None else mean_s
-    durations = [scale * w for w in weights]
-    ends: list[float] = []
-    t = now
-    for i, d in enumerate(durations):
-        t += d
-        stuck = stuck_at_step is not None and i + 1 >= stuck_at_step
-        ends.append(math.inf if stuck else t)
-    if duration_s is not None and stuck_at_step is None:
-        ends[-1] = now + duration_s  # exact, regardless of float rounding in the sum
-    return ends
-
-
 __all__ = [
-    "DEFAULT_STEPS",
     "OUTCOMES",
     "Cluster",
     "CreatedInstance",
@@ -213,5 +173,4 @@ __all__ = [
     "TaskFailure",
     "TaskRequest",
     "TaskScript",
-    "make_schedule",
 ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pulumi_ehpc_tasks.emulator import handlers
-from pulumi_ehpc_tasks.emulator.state import DEFAULT_STEPS
-from pulumi_ehpc_tasks.wire.actions import ACTIONS, ACTION_BY_TASK_TYPE
+from pulumi_ehpc_tasks.emulator.profiles import TASK_SHAPES
+from pulumi_ehpc_tasks.wire.actions import ACTION_BY_TASK_TYPE, ACTIONS
 from pulumi_ehpc_tasks.wire.task_models import TaskType
 
 
@@ -22,7 +22,7 @@ def test_actions_without_a_target_have_their_own_handler(name: str) -> None:
 
 @pytest.mark.parametrize("task_type", list(TaskType))
 def test_every_task_type_has_steps_and_effects(task_type: TaskType) -> None:
-    assert DEFAULT_STEPS[task_type] >= 1
+    assert TASK_SHAPES[task_type].steps >= 1
     spec = ACTION_BY_TASK_TYPE[task_type.value]
     assert spec.effect is not None and spec.target is not None
     assert spec.name in handlers.HANDLERS
