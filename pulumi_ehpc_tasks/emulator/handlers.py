@@ -81,6 +81,20 @@ def _node_task(ctx: Context) -> dict[str, Any]:
     return render.task_started(ctx.request_id, task)
 
 
+_CLUSTER_SETTINGS = {
+    "EcsOrder.Manager.InstanceType": "manager_instance_type",
+    "EcsOrder.Login.InstanceType": "login_instance_type",
+    "EcsOrder.Compute.InstanceType": "compute_instance_type",
+    "Description": "description",
+    "DeployMode": "deploy_mode",
+    "SchedulerType": "scheduler_type",
+    "AccountType": "account_type",
+    "OsTag": "os_tag",
+    "EcsChargeType": "ecs_charge_type",
+}
+"""CreateCluster text parameters → the `Cluster` field each sets (unset: the field's default)."""
+
+
 def create_cluster(ctx: Context) -> dict[str, Any]:
     p, b = ctx.params, ctx.backend
     name = p.req("Name")
@@ -90,23 +104,16 @@ def create_cluster(ctx: Context) -> dict[str, Any]:
     replay = ops.replay_token(b, ctx.action, token, p.business())
     if replay is not None:
         return render.task_started(ctx.request_id, replay)
+    given = {field: p.text(param) for param, field in _CLUSTER_SETTINGS.items()}
     spec = ops.ClusterSpec(
         name=name,
         zone_id=p.text("ZoneId"),
-        manager_type=p.text("EcsOrder.Manager.InstanceType") or "ecs.g6.large",
         manager_count=p.num("EcsOrder.Manager.Count", 1, lo=1, hi=2),
-        login_type=p.text("EcsOrder.Login.InstanceType") or "ecs.g6.large",
         login_count=p.num("EcsOrder.Login.Count", 1, lo=0, hi=1),
-        compute_type=p.text("EcsOrder.Compute.InstanceType") or "ecs.c7.large",
         compute_count=p.num("EcsOrder.Compute.Count", 0, lo=0, hi=99),
-        description=p.text("Description") or "",
-        deploy_mode=p.text("DeployMode") or "Standard",
-        scheduler_type=p.text("SchedulerType") or "pbs",
-        account_type=p.text("AccountType") or "nis",
-        os_tag=p.text("OsTag") or "CentOS_7.6_64",
-        ha_enable=p.flag("HaEnable", False),
-        ecs_charge_type=p.text("EcsChargeType") or "PostPaid",
+        settings={field: value for field, value in given.items() if value is not None},
     )
+    spec.settings["ha_enable"] = p.flag("HaEnable", False)
     task = ops.create_cluster(b, spec, ctx.task_request(None))
     ops.remember_token(b, ctx.action, token, p.business(), task)
     return render.task_started(ctx.request_id, task)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from ..wire.actions import ACTIONS, ActionSpec
 from ..wire.task_models import TaskStatus
@@ -103,50 +104,28 @@ def node_task(b: Backend, spec: ActionSpec, cluster_id: str, ids: list[str], req
 class ClusterSpec:
     name: str
     zone_id: str | None = None
-    manager_type: str = "ecs.g6.large"
     manager_count: int = 1
-    login_type: str = "ecs.g6.large"
     login_count: int = 1
-    compute_type: str = "ecs.c7.large"
     compute_count: int = 0
-    description: str = ""
-    deploy_mode: str = "Standard"
-    scheduler_type: str = "pbs"
-    account_type: str = "nis"
-    os_tag: str = "CentOS_7.6_64"
-    ha_enable: bool = False
-    ecs_charge_type: str = "PostPaid"
+    settings: dict[str, Any] = field(default_factory=dict)
+    """Further `Cluster` fields (instance types, scheduler, ...); the rest keep their defaults."""
 
 
 def create_cluster(b: Backend, spec: ClusterSpec, request: TaskRequest) -> Task:
     """A new cluster whose nodes start with it; computes beyond capacity make it PartialFail."""
-    cluster = b.new_cluster(
-        spec.name,
-        "uninit",
-        spec.zone_id,
-        description=spec.description,
-        deploy_mode=spec.deploy_mode,
-        scheduler_type=spec.scheduler_type,
-        account_type=spec.account_type,
-        os_tag=spec.os_tag,
-        ecs_charge_type=spec.ecs_charge_type,
-        manager_instance_type=spec.manager_type,
-        login_instance_type=spec.login_type,
-        compute_instance_type=spec.compute_type,
-        ha_enable=spec.ha_enable,
-    )
-    zone = cluster.zone_id
+    cluster = b.new_cluster(spec.name, "uninit", spec.zone_id, **spec.settings)
+    zone, compute_type = cluster.zone_id, cluster.compute_instance_type
     nodes: list[Node] = []
     for role, itype, count in (
-        ("Manager", spec.manager_type, spec.manager_count),
-        ("Login", spec.login_type, spec.login_count),
+        ("Manager", cluster.manager_instance_type, spec.manager_count),
+        ("Login", cluster.login_instance_type, spec.login_count),
     ):
         nodes += [b.new_node(cluster, role, itype, zone, "uninit") for _ in range(count)]
-    made = min(spec.compute_count, b.free_capacity(zone, spec.compute_type))
-    nodes += [b.new_node(cluster, "Compute", spec.compute_type, zone, "uninit") for _ in range(made)]
+    made = min(spec.compute_count, b.free_capacity(zone, compute_type))
+    nodes += [b.new_node(cluster, "Compute", compute_type, zone, "uninit") for _ in range(made)]
     errors = []
     if made < spec.compute_count:
-        message = f"{spec.compute_count - made} compute nodes of {spec.compute_type} could not be created in {zone}."
+        message = f"{spec.compute_count - made} compute nodes of {compute_type} could not be created in {zone}."
         errors.append(TaskFailure("OperationDenied.NoStock", message))
     request.cluster_id = cluster.cluster_id
     force = TaskStatus.PARTIAL_FAIL if errors else None
