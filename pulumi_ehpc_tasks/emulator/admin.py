@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -94,8 +93,7 @@ def admin_routes(emu: Emulator) -> list[Route]:
         return JSONResponse({"status": "reset"})
 
     async def stats(request: Request) -> JSONResponse:
-        tasks = emu.backend.all_tasks()
-        now = time.time()
+        now, tasks = emu.backend.all_tasks()
         return JSONResponse(
             {"requests": dict(emu.requests), "tasks": {t.task_id: render.admin_task(t, now) for t in tasks}}
         )

@@ -100,7 +100,8 @@ class Emulator:
         while True:
             await asyncio.sleep(self.config.tick_s)
             try:
-                if self.backend.advance():
+                self.backend.advance()
+                if self.backend.dirty:  # also what an admin read applied without writing it
                     self.flush()
             except Exception:  # keep ticking; a persistence hiccup must not freeze task progress
                 log.exception("emulator ticker failed")

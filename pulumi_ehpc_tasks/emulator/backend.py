@@ -65,16 +65,29 @@ class Backend:
         self.tokens: dict[str, IdempotencyRecord] = {}
         self._scripts: list[TaskScript] = []
         self._open: set[str] = set()  # tasks whose terminal effects are not applied yet
+        self._pinned: float | None = None  # the time of the session in progress
         self.changed: set[tuple[str, str]] = set()  # (kind, id) to persist
         self.removed: set[tuple[str, str]] = set()
 
     # ---- sessions, loading, reset --------------------------------------------------------------
     @contextlib.contextmanager
-    def session(self) -> Iterator[None]:
-        """Hold the lock with every task advanced to now (each API request runs in one)."""
+    def session(self) -> Iterator[float]:
+        """Hold the lock with every task advanced to now, and keep that instant as `now()` until the
+        end, so a task never shows a status whose effects are not applied yet (each API request runs
+        in one). Yields that instant."""
         with self.lock:
-            self.advance()
-            yield
+            outer = self._pinned
+            now = self.clock() if outer is None else outer
+            self._pinned = now
+            try:
+                self.advance(now)
+                yield now
+            finally:
+                self._pinned = outer
+
+    def now(self) -> float:
+        """The session's instant inside a session, else the clock."""
+        return self.clock() if self._pinned is None else self._pinned
 
     @property
     def dirty(self) -> bool:
@@ -161,10 +174,10 @@ class Backend:
         with self.session():
             return sorted(self.nodes.values(), key=lambda n: n.added_at)
 
-    def all_tasks(self) -> list[Task]:
-        """Every task, with terminal effects applied up to now."""
-        with self.session():
-            return list(self.tasks.values())
+    def all_tasks(self) -> tuple[float, list[Task]]:
+        """Every task, with terminal effects applied up to the instant returned with them."""
+        with self.session() as now:
+            return now, list(self.tasks.values())
 
     def task(self, task_id: str) -> Task:
         return self.tasks[task_id]
@@ -223,7 +236,7 @@ class Backend:
         """A cluster with a fresh id; `settings` are further `Cluster` fields."""
         with self.lock:
             zone = zone_id or f"{self.region}-i"
-            cluster = Cluster(self._new_cluster_id(), name, status, self.region, zone, self.clock(), **settings)
+            cluster = Cluster(self._new_cluster_id(), name, status, self.region, zone, self.now(), **settings)
             self.clusters[cluster.cluster_id] = cluster
             self._mark("cluster", cluster.cluster_id)
             return cluster
@@ -233,7 +246,7 @@ class Backend:
         with self.lock:
             if cluster_id in self.clusters:
                 return self.clusters[cluster_id]
-            now = self.clock()
+            now = self.now()
             cluster = Cluster(cluster_id, name, "running", self.region, f"{self.region}-i", now)
             self.clusters[cluster_id] = cluster
             self._mark("cluster", cluster_id)
@@ -260,7 +273,7 @@ class Backend:
         ip = f"192.168.{cluster.ip_counter // 250}.{cluster.ip_counter % 250 + 2}"
         hostname = f"{prefix}{base}{idx}{suffix}"
         iid = self._new_instance_id()
-        node = Node(iid, cluster.cluster_id, role, status, hostname, ip, zone, itype, self.clock(), **settings)
+        node = Node(iid, cluster.cluster_id, role, status, hostname, ip, zone, itype, self.now(), **settings)
         self.nodes[node.instance_id] = node
         self._mark("node", node.instance_id)
         self._mark("cluster", cluster.cluster_id)
@@ -300,7 +313,7 @@ class Backend:
         Failed, every target succeeds, the shortfall being in `errors`.
         """
         assert spec.task_type is not None and spec.effect is not None, f"{spec.name} starts no task"
-        now = self.clock()
+        now = self.now()
         script = self._next_script(spec.name) or TaskScript()
         profile, ends = self._schedule(spec, script, now)
         ids = [n.instance_id for n in targets]
@@ -361,7 +374,7 @@ class Backend:
     def advance(self, now: float | None = None) -> list[Task]:
         """Apply the terminal effects of every task whose final step has ended by `now`."""
         with self.lock:
-            now = self.clock() if now is None else now
+            now = self.now() if now is None else now
             done = [self.tasks[t] for t in self._open if self.tasks[t].status_at(now) is not TaskStatus.PROCESSING]
             for task in sorted(done, key=lambda t: t.step_ends[-1]):
                 self._finish(task)

@@ -135,7 +135,7 @@ def list_tasks(ctx: Context) -> dict[str, Any]:
     size = p.num("PageSize", 10, lo=1, hi=50)
     archived = p.flag("Archived", False)
     total, tasks = ops.list_tasks(b, cluster_id, p.text("TaskId"), archived, number, size)
-    now = b.clock()
+    now = b.now()
     return render.page(ctx.request_id, total, number, size, Tasks=[render.task(t, now) for t in tasks])
 
 

@@ -145,7 +145,7 @@ def list_tasks(
     b: Backend, cluster_id: str, task_id: str | None, archived: bool, page: int, size: int
 ) -> tuple[int, list[Task]]:
     """Seed rules: TaskId wins over Archived; Archived=false shows only Processing tasks."""
-    now = b.clock()
+    now = b.now()
     tasks = b.tasks_of(cluster_id)
     if tasks is None:
         raise ApiError("ClusterNotFound")

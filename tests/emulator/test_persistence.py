@@ -65,3 +65,24 @@ def test_loads_state_written_before_typed_tasks(tmp_path: Path) -> None:
         assert again["TaskId"] == old_task["task_id"]
         assert again["InstanceIds"] == rows["token"][0]["response"]["InstanceIds"]
         api.close()
+
+
+def test_completions_an_admin_read_applies_are_written_too(tmp_path: Path) -> None:
+    """The admin API advances tasks without writing; the ticker writes whatever is left unwritten."""
+    state = tmp_path / "emulator.sqlite"
+    with running_emulator(state_path=str(state), step_seconds=0.02, tick_s=0.3) as emu:
+        api = Api(emu.endpoint, emu.credentials)
+        emu.next_task(action="AddNodes", duration_s=0.05)
+        task_id = api.ok("AddNodes", {"ClusterId": emu.cluster_id, "Count": 1})["TaskId"]
+        api.close()
+        wait_for(lambda: emu.stats()["tasks"][task_id]["Status"] == "Success", interval_s=0.005)
+
+        def written() -> bool:
+            db = sqlite3.connect(state)
+            try:
+                (data,) = db.execute("SELECT data FROM task WHERE id = ?", (task_id,)).fetchone()
+            finally:
+                db.close()
+            return bool(json.loads(data)["applied"])
+
+        wait_for(written)
