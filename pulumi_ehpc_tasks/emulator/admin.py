@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -10,9 +9,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from ..wire.actions import ACTIONS
+from ..wire.task_models import TaskStatus
 from . import render
 from .faults import Fault
-from .state import OUTCOMES, TASK_TYPES, TaskScript
+from .profiles import Profile, ends_of
+from .state import OUTCOMES, TaskScript
 
 if TYPE_CHECKING:
     from .app import Emulator
@@ -43,18 +45,21 @@ async def _json(request: Request) -> dict[str, Any]:
 
 def _script(data: dict[str, Any]) -> TaskScript:
     action = data.get("action")
-    if action not in (None, "*", *TASK_TYPES):
-        raise ValueError(f"action must be null or one of {sorted(TASK_TYPES)}")
-    outcome = data.get("outcome", "Success")
+    writes = sorted(name for name, spec in ACTIONS.items() if spec.is_async)
+    if action not in (None, "*", *writes):
+        raise ValueError(f"action must be null or one of {writes}")
+    outcome = data.get("outcome", TaskStatus.SUCCESS.value)
     if outcome not in OUTCOMES:
-        raise ValueError(f"outcome must be one of {OUTCOMES}")
+        raise ValueError(f"outcome must be one of {[o.value for o in OUTCOMES]}")
     script = TaskScript(
         action=action,
-        outcome=outcome,
+        outcome=TaskStatus(outcome),
         succeed_count=data.get("succeed_count"),
         stuck_at_step=data.get("stuck_at_step"),
         duration_s=data.get("duration_s"),
         total_steps=data.get("total_steps"),
+        profile=Profile(data["profile"]) if data.get("profile") is not None else None,
+        step_durations=data.get("step_durations"),
     )
     for name in ("succeed_count", "stuck_at_step", "total_steps"):
         value = getattr(script, name)
@@ -62,6 +67,12 @@ def _script(data: dict[str, Any]) -> TaskScript:
             raise ValueError(f"{name} must be a positive integer or null")
     if script.duration_s is not None and float(script.duration_s) < 0:
         raise ValueError("duration_s must be >= 0")
+    if script.step_durations is not None:
+        if not isinstance(script.step_durations, list):
+            raise ValueError("step_durations must be a list of seconds")
+        ends_of(script.step_durations)  # raises on an empty list or a negative length
+        if script.duration_s is not None or script.total_steps is not None or script.profile is not None:
+            raise ValueError("step_durations excludes duration_s, total_steps and profile")
     return script
 
 
@@ -82,19 +93,13 @@ def admin_routes(emu: Emulator) -> list[Route]:
         return JSONResponse({"status": "reset"})
 
     async def stats(request: Request) -> JSONResponse:
-        b = emu.backend
-        with b.lock:
-            b.advance()
-            now = time.time()
-            tasks = {t.task_id: render.admin_task(t, now) for t in b.tasks.values()}
-        return JSONResponse({"requests": dict(emu.requests), "tasks": tasks})
+        now, tasks = emu.backend.all_tasks()
+        return JSONResponse(
+            {"requests": dict(emu.requests), "tasks": {t.task_id: render.admin_task(t, now) for t in tasks}}
+        )
 
     async def nodes(request: Request) -> JSONResponse:
-        b = emu.backend
-        with b.lock:
-            b.advance()
-            items = [render.admin_node(n) for n in sorted(b.nodes.values(), key=lambda n: n.added_at)]
-        return JSONResponse({"nodes": items})
+        return JSONResponse({"nodes": [render.admin_node(n) for n in emu.backend.all_nodes()]})
 
     async def faults(request: Request) -> JSONResponse:
         if request.method == "DELETE":
@@ -111,10 +116,7 @@ def admin_routes(emu: Emulator) -> list[Route]:
             script = _script(await _json(request))
         except (ValueError, TypeError) as exc:
             return JSONResponse({"error": str(exc)}, 400)
-        with emu.backend.lock:
-            emu.backend.scripts.append(script)
-            queued = len(emu.backend.scripts)
-        return JSONResponse({"queued": queued})
+        return JSONResponse({"queued": emu.backend.queue_script(script)})
 
     return [
         Route("/_emulator/health", _loopback_only(health), methods=["GET"]),

@@ -9,7 +9,6 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
-from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
@@ -18,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from ..wire.actions import ACTIONS
 from ..wire.signing import API_VERSION
 from . import render
 from .admin import admin_routes
@@ -25,13 +25,12 @@ from .auth import KeyPair, Verifier
 from .backend import Backend
 from .config import EmulatorConfig
 from .errors import ApiError
-from .faults import FaultTable
-from .handlers import HANDLERS, READ_ONLY, Context
+from .faults import Drop, FaultTable, drop_connection, remember_transport
+from .handlers import HANDLERS, Context
 from .params import Params
 from .persistence import Store
 
 log = logging.getLogger(__name__)
-_TRANSPORT_KEY = "ehpc_emulator.transport"
 
 
 class Emulator:
@@ -42,6 +41,7 @@ class Emulator:
         self.backend = Backend(
             region=config.region,
             step_seconds=config.step_seconds,
+            profile=config.profile,
             seed=config.seed,
             capacity=config.capacity,
             capacity_overrides=config.capacity_overrides,
@@ -66,10 +66,7 @@ class Emulator:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # Remember uvicorn's transport before Starlette wraps `send`, so a fault can drop the connection.
-        if scope["type"] == "http":
-            cycle = getattr(send, "__self__", None)
-            scope[_TRANSPORT_KEY] = getattr(cycle, "transport", None)
+        remember_transport(scope, send)
         await self.app(scope, receive, send)
 
     def flush(self) -> None:
@@ -103,7 +100,8 @@ class Emulator:
         while True:
             await asyncio.sleep(self.config.tick_s)
             try:
-                if self.backend.advance():
+                self.backend.advance()
+                if self.backend.dirty:  # also what an admin read applied without writing it
                     self.flush()
             except Exception:  # keep ticking; a persistence hiccup must not freeze task progress
                 log.exception("emulator ticker failed")
@@ -114,8 +112,8 @@ class Emulator:
         host = request.headers.get("host", "ehpc.emulator")
         try:
             response = await self._handle(request, request_id)
-        except _Drop:
-            await self._drop(scope)  # no response at all; `after` drops have already changed state
+        except Drop:
+            await drop_connection(scope)  # no response at all; `after` drops have already changed state
             return
         except ApiError as err:
             response = JSONResponse(render.error_body(err, request_id, host), err.status, headers=err.headers)
@@ -148,36 +146,16 @@ class Emulator:
         if handler is None:
             raise ApiError("InvalidAction.NotFound", f"Specified api {action!r} is not found.")
         self.requests[action] += 1
-        decision = self.faults.decide(action)
-        if decision.latency_s:
-            await asyncio.sleep(decision.latency_s)
-        if decision.drop == "before":
-            raise _Drop(after=False)
-        if decision.error is not None:
-            raise decision.error
         params = Params(dict(query + form))
         params.values.pop("Signature", None)
-        backend = self.backend
-        with backend.lock:
-            backend.advance()
-            try:
-                result = handler(Context(backend, request_id, params, action))
-            finally:
-                if action not in READ_ONLY or backend.changed or backend.removed:
-                    self.flush()
-        if decision.drop == "after":
-            raise _Drop(after=True)
+        async with self.faults.applied(action):
+            with self.backend.session():
+                try:
+                    result = handler(Context(self.backend, request_id, params, action))
+                finally:
+                    if not ACTIONS[action].read_only or self.backend.dirty:
+                        self.flush()
         return JSONResponse(result)
-
-    @staticmethod
-    async def _drop(scope: Scope) -> None:
-        transport: Any = scope.get(_TRANSPORT_KEY)
-        if transport is None:
-            raise RuntimeError("cannot drop a connection outside uvicorn")
-        transport.close()
-        # Let uvicorn see connection_lost, so it does not try to answer a 500 on a closed transport.
-        for _ in range(3):
-            await asyncio.sleep(0)
 
 
 class _AsgiEndpoint:
@@ -189,14 +167,3 @@ class _AsgiEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.emulator.api(scope, receive, send)
-
-
-class _Drop(Exception):
-    def __init__(self, after: bool) -> None:
-        super().__init__("drop after" if after else "drop before")
-        self.after = after
-
-
-def build_app(config: EmulatorConfig) -> Emulator:
-    """The ASGI callable for uvicorn (the `Emulator` itself) with its state."""
-    return Emulator(config)

@@ -6,14 +6,11 @@ import sys
 
 import click
 
-from .config import (
-    DEFAULT_ACCESS_KEY_ID,
-    DEFAULT_ACCESS_KEY_SECRET,
-    DEFAULT_CLUSTER_ID,
-    DEFAULT_REGION,
-    EmulatorConfig,
-)
+from .config import EmulatorConfig
 from .faults import Fault
+from .profiles import Profile
+
+_D = EmulatorConfig()  # every default is stated once, in EmulatorConfig
 
 
 def _fault(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[Fault]:
@@ -38,17 +35,23 @@ def emulator() -> None:
 
 
 @emulator.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=0, show_default=True, type=int, help="0 picks a free port.")
-@click.option("--access-key-id", default=DEFAULT_ACCESS_KEY_ID, show_default=True)
-@click.option("--access-key-secret", default=DEFAULT_ACCESS_KEY_SECRET, show_default=True)
+@click.option("--host", default=_D.host, show_default=True)
+@click.option("--port", default=_D.port, show_default=True, type=int, help="0 picks a free port.")
+@click.option("--access-key-id", default=_D.access_key_id, show_default=True)
+@click.option("--access-key-secret", default=_D.access_key_secret, show_default=True)
 @click.option("--sts", default=None, metavar="ID:SECRET:TOKEN", help="Also accept this STS triple.")
-@click.option("--step-seconds", default=2.0, show_default=True, type=float, help="Mean task step duration.")
+@click.option("--step-seconds", default=_D.step_seconds, show_default=True, type=float, help="Mean task step duration.")
+@click.option(
+    "--profile",
+    default=None,
+    type=click.Choice([p.value for p in Profile]),
+    help="Step profile of every task (default: each task type's own).",
+)
 @click.option("--seed", default=None, type=int, help="Seed for step durations and ids (reproducible).")
 @click.option("--state", "state", default=None, type=click.Path(dir_okay=False), help="SQLite state file.")
-@click.option("--region", default=DEFAULT_REGION, show_default=True)
-@click.option("--cluster-id", default=DEFAULT_CLUSTER_ID, show_default=True, help="Seeded demo cluster id.")
-@click.option("--capacity", default=500, show_default=True, type=int, help="Nodes per (zone, instance type).")
+@click.option("--region", default=_D.region, show_default=True)
+@click.option("--cluster-id", default=_D.cluster_id, show_default=True, help="Seeded demo cluster id.")
+@click.option("--capacity", default=_D.capacity, show_default=True, type=int, help="Nodes per (zone, instance type).")
 @click.option(
     "--fault",
     "faults",
@@ -57,7 +60,7 @@ def emulator() -> None:
     metavar="ACTION:CODE[:RATE]",
     help="Inject errors, e.g. 'AddNodes:ServiceUnavailable:0.5' or '*:drop-before:0.1'. Repeatable.",
 )
-@click.option("--latency", default=0.0, type=float, help="Seconds added to every API request.")
+@click.option("--latency", default=_D.latency_s, type=float, help="Seconds added to every API request.")
 def serve(
     host: str,
     port: int,
@@ -65,6 +68,7 @@ def serve(
     access_key_secret: str,
     sts: str | None,
     step_seconds: float,
+    profile: str | None,
     seed: int | None,
     state: str | None,
     region: str,
@@ -83,6 +87,7 @@ def serve(
         access_key_secret=access_key_secret,
         sts=_sts(sts),
         step_seconds=step_seconds,
+        profile=Profile(profile) if profile else None,
         seed=seed,
         state_path=state,
         region=region,

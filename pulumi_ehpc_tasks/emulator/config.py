@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .faults import Fault
+from .profiles import Profile
 
 DEFAULT_ACCESS_KEY_ID = "LTAIemulatorDEMO0001"
 DEFAULT_ACCESS_KEY_SECRET = "emulatorDemoSecret0123456789ABCDEF"
@@ -21,6 +22,9 @@ class EmulatorConfig:
     # Optional STS triple (id, secret, token) accepted in addition to the plain key pair.
     sts: tuple[str, str, str] | None = None
     step_seconds: float = 2.0
+    """Mean step length; a task lasts this times its number of steps unless scripted."""
+    profile: Profile | None = None
+    """Step profile of every task; None: each task type's default (`profiles.TASK_SHAPES`)."""
     seed: int | None = None
     state_path: str | None = None
     region: str = DEFAULT_REGION

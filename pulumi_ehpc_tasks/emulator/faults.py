@@ -1,11 +1,19 @@
-"""Fault injection: per-action error codes at a rate, added latency, dropped connections."""
+"""Fault injection: per-action error codes at a rate, added latency, dropped connections.
+
+The app runs each API request inside `FaultTable.applied(action)`, which is where faults take effect.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
 import threading
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
+
+from starlette.types import Scope, Send
 
 from .errors import ApiError
 
@@ -73,7 +81,14 @@ class Decision:
     latency_s: float = 0.0
     error: ApiError | None = None
     drop: str | None = None
-    fired: list[Fault] = field(default_factory=list)
+
+
+class Drop(Exception):
+    """The request gets no answer at all: its connection is closed (`drop_connection`)."""
+
+    def __init__(self, after: bool) -> None:
+        super().__init__("drop after" if after else "drop before")
+        self.after = after
 
 
 class FaultTable:
@@ -110,6 +125,21 @@ class FaultTable:
                         self.rules.remove(rule)
         return decision
 
+    @contextlib.asynccontextmanager
+    async def applied(self, action: str) -> AsyncIterator[None]:
+        """Run one request of `action` under the faults that fire for it: added latency, then an error
+        or a drop before the body runs, or a drop after it has changed state."""
+        decision = self.decide(action)
+        if decision.latency_s:
+            await asyncio.sleep(decision.latency_s)
+        if decision.drop == "before":
+            raise Drop(after=False)
+        if decision.error is not None:
+            raise decision.error
+        yield
+        if decision.drop == "after":
+            raise Drop(after=True)
+
     def to_json(self) -> list[dict[str, Any]]:
         with self._lock:
             return [vars(r).copy() for r in self.rules]
@@ -121,3 +151,24 @@ def error_for(code: str) -> ApiError:
     if code == "InvalidParams":
         return ApiError(code, "The specified parameter (injected) is invalid.")
     return ApiError(code)
+
+
+_TRANSPORT_KEY = "ehpc_emulator.transport"
+
+
+def remember_transport(scope: Scope, send: Send) -> None:
+    """Keep uvicorn's transport in the scope (before Starlette wraps `send`), so a drop can close it."""
+    if scope["type"] == "http":
+        cycle = getattr(send, "__self__", None)
+        scope[_TRANSPORT_KEY] = getattr(cycle, "transport", None)
+
+
+async def drop_connection(scope: Scope) -> None:
+    """Close the request's connection without an answer."""
+    transport: Any = scope.get(_TRANSPORT_KEY)
+    if transport is None:
+        raise RuntimeError("cannot drop a connection outside uvicorn")
+    transport.close()
+    # Let uvicorn see connection_lost, so it does not try to answer a 500 on a closed transport.
+    for _ in range(3):
+        await asyncio.sleep(0)

@@ -1,6 +1,7 @@
-"""One function per API action: read parameters, call the backend, render the answer.
+"""One handler per registry Action: read parameters, call the operation, render the answer.
 
-Every handler runs under the backend lock, after the backend has been advanced to "now".
+An Action's handler is the function named `snake_case(Action)` here; writes without parameters of
+their own share the handler of their `Target`. Every handler runs inside a backend session.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..wire.actions import ACTIONS, ActionSpec, Target
 from . import operations as ops
 from . import render
 from .backend import Backend
 from .errors import invalid_param
 from .params import Params
+from .state import TaskRequest
 
 
 @dataclass
@@ -24,16 +27,12 @@ class Context:
     params: Params
     action: str
 
-    def task_request(self, cluster_id: str | None) -> dict[str, Any]:
-        """What ListTasks shows as `Request` (the seed sample's lower-camel keys, plus the parameters)."""
-        return {
-            "requestId": self.request_id,
-            "uid": "1609982529920000",
-            "bid": "26842",
-            "clusterId": cluster_id,
-            "action": self.action,
-            "params": self.params.business(),
-        }
+    @property
+    def spec(self) -> ActionSpec:
+        return ACTIONS[self.action]
+
+    def task_request(self, cluster_id: str | None) -> TaskRequest:
+        return TaskRequest(self.request_id, cluster_id, self.action, self.params.business())
 
 
 Handler = Callable[[Context], dict[str, Any]]
@@ -52,9 +51,9 @@ def add_nodes(ctx: Context) -> dict[str, Any]:
     for name in ("ComputeEnableHt", "AllocatePublicAddress", "Sync"):
         p.flag(name, False)
     b.cluster(cluster_id)
-    replay = ops.replay_token(b, "AddNodes", token, p.business())
+    replay = ops.replay_token(b, ctx.action, token, p.business())
     if replay is not None:
-        return dict(replay, RequestId=ctx.request_id)
+        return render.task_started(ctx.request_id, replay)
     spec = ops.AddNodesSpec(
         count,
         min_count,
@@ -66,30 +65,34 @@ def add_nodes(ctx: Context) -> dict[str, Any]:
         p.text("CreateMode") or "manual",
         p.text("ComputeSpotStrategy") or "NoSpot",
     )
-    task, ids = ops.add_nodes(b, cluster_id, spec, ctx.task_request(cluster_id))
-    body = render.task_started(ctx.request_id, task, instance_ids=ids)
-    ops.remember_token(b, "AddNodes", token, p.business(), body)
-    return body
+    task = ops.add_nodes(b, cluster_id, spec, ctx.task_request(cluster_id))
+    ops.remember_token(b, ctx.action, token, p.business(), task)
+    return render.task_started(ctx.request_id, task)
 
 
-def _node_op(op: Callable[[Backend, str, list[str], dict[str, Any]], Any]) -> Handler:
-    def handler(ctx: Context) -> dict[str, Any]:
-        p = ctx.params
-        cluster_id = p.req("ClusterId")
-        for name in ("ReleaseInstance", "Sync"):
-            p.flag(name, True)
-        ids = p.indexed("Instance", "Id")
-        task = op(ctx.backend, cluster_id, ids, ctx.task_request(cluster_id))
-        return render.task_started(ctx.request_id, task)
-
-    handler.__doc__ = f"{op.__name__}: a node task over Instance.N.Id."
-    return handler
+def _node_task(ctx: Context) -> dict[str, Any]:
+    """Any Target.NODES write over `Instance.N.Id` (DeleteNodes, StartNodes, ...)."""
+    p = ctx.params
+    cluster_id = p.req("ClusterId")
+    for name in ("ReleaseInstance", "Sync"):
+        p.flag(name, True)
+    ids = p.indexed("Instance", "Id")
+    task = ops.node_task(ctx.backend, ctx.spec, cluster_id, ids, ctx.task_request(cluster_id))
+    return render.task_started(ctx.request_id, task)
 
 
-delete_nodes = _node_op(ops.delete_nodes)
-start_nodes = _node_op(ops.start_nodes)
-stop_nodes = _node_op(ops.stop_nodes)
-reset_nodes = _node_op(ops.reset_nodes)
+_CLUSTER_SETTINGS = {
+    "EcsOrder.Manager.InstanceType": "manager_instance_type",
+    "EcsOrder.Login.InstanceType": "login_instance_type",
+    "EcsOrder.Compute.InstanceType": "compute_instance_type",
+    "Description": "description",
+    "DeployMode": "deploy_mode",
+    "SchedulerType": "scheduler_type",
+    "AccountType": "account_type",
+    "OsTag": "os_tag",
+    "EcsChargeType": "ecs_charge_type",
+}
+"""CreateCluster text parameters → the `Cluster` field each sets (unset: the field's default)."""
 
 
 def create_cluster(ctx: Context) -> dict[str, Any]:
@@ -98,47 +101,31 @@ def create_cluster(ctx: Context) -> dict[str, Any]:
     if not 2 <= len(name) <= 64:
         raise invalid_param("Name", "It must be 2 to 64 characters.")
     token = p.text("ClientToken", max_len=64)
-    replay = ops.replay_token(b, "CreateCluster", token, p.business())
+    replay = ops.replay_token(b, ctx.action, token, p.business())
     if replay is not None:
-        return dict(replay, RequestId=ctx.request_id)
+        return render.task_started(ctx.request_id, replay)
+    given = {field: p.text(param) for param, field in _CLUSTER_SETTINGS.items()}
     spec = ops.ClusterSpec(
         name=name,
         zone_id=p.text("ZoneId"),
-        manager_type=p.text("EcsOrder.Manager.InstanceType") or "ecs.g6.large",
         manager_count=p.num("EcsOrder.Manager.Count", 1, lo=1, hi=2),
-        login_type=p.text("EcsOrder.Login.InstanceType") or "ecs.g6.large",
         login_count=p.num("EcsOrder.Login.Count", 1, lo=0, hi=1),
-        compute_type=p.text("EcsOrder.Compute.InstanceType") or "ecs.c7.large",
         compute_count=p.num("EcsOrder.Compute.Count", 0, lo=0, hi=99),
-        description=p.text("Description") or "",
-        deploy_mode=p.text("DeployMode") or "Standard",
-        scheduler_type=p.text("SchedulerType") or "pbs",
-        account_type=p.text("AccountType") or "nis",
-        os_tag=p.text("OsTag") or "CentOS_7.6_64",
-        ha_enable=p.flag("HaEnable", False),
-        ecs_charge_type=p.text("EcsChargeType") or "PostPaid",
+        settings={field: value for field, value in given.items() if value is not None},
     )
-    cluster, task = ops.create_cluster(b, spec, ctx.task_request(None))
-    body = render.task_started(ctx.request_id, task, cluster_id=cluster.cluster_id)
-    ops.remember_token(b, "CreateCluster", token, p.business(), body)
-    return body
+    spec.settings["ha_enable"] = p.flag("HaEnable", False)
+    task = ops.create_cluster(b, spec, ctx.task_request(None))
+    ops.remember_token(b, ctx.action, token, p.business(), task)
+    return render.task_started(ctx.request_id, task)
 
 
-def _cluster_op(action: str) -> Handler:
-    def handler(ctx: Context) -> dict[str, Any]:
-        cluster_id = ctx.params.req("ClusterId")
-        if action == "DeleteCluster":
-            ctx.params.flag("ReleaseInstance", True)
-        task = ops.cluster_task(ctx.backend, action, cluster_id, ctx.task_request(cluster_id))
-        return render.task_started(ctx.request_id, task)
-
-    handler.__doc__ = f"{action}: a cluster-wide task."
-    return handler
-
-
-delete_cluster = _cluster_op("DeleteCluster")
-start_cluster = _cluster_op("StartCluster")
-stop_cluster = _cluster_op("StopCluster")
+def _cluster_task(ctx: Context) -> dict[str, Any]:
+    """Any Target.CLUSTER write over `ClusterId` (StartCluster, DeleteCluster, ...)."""
+    cluster_id = ctx.params.req("ClusterId")
+    if any(f.alias == "ReleaseInstance" for f in ctx.spec.request.model_fields.values()):
+        ctx.params.flag("ReleaseInstance", True)
+    task = ops.cluster_task(ctx.backend, ctx.spec, cluster_id, ctx.task_request(cluster_id))
+    return render.task_started(ctx.request_id, task)
 
 
 def list_tasks(ctx: Context) -> dict[str, Any]:
@@ -148,7 +135,7 @@ def list_tasks(ctx: Context) -> dict[str, Any]:
     size = p.num("PageSize", 10, lo=1, hi=50)
     archived = p.flag("Archived", False)
     total, tasks = ops.list_tasks(b, cluster_id, p.text("TaskId"), archived, number, size)
-    now = b.clock()
+    now = b.now()
     return render.page(ctx.request_id, total, number, size, Tasks=[render.task(t, now) for t in tasks])
 
 
@@ -202,25 +189,23 @@ def list_clusters(ctx: Context) -> dict[str, Any]:
     p, b = ctx.params, ctx.backend
     number = p.num("PageNumber", 1, lo=1)
     size = p.num("PageSize", 10, lo=1, hi=50)
-    clusters = sorted(b.clusters.values(), key=lambda c: c.created_at)
+    clusters = b.clusters_by_age()
     chunk = clusters[(number - 1) * size : number * size]
     items = [render.cluster_simple(c, b.nodes_of(c.cluster_id)) for c in chunk]
     return render.page(ctx.request_id, len(clusters), number, size, Clusters={"ClusterInfoSimple": items})
 
 
-HANDLERS: dict[str, Handler] = {
-    "AddNodes": add_nodes,
-    "DeleteNodes": delete_nodes,
-    "StartNodes": start_nodes,
-    "StopNodes": stop_nodes,
-    "ResetNodes": reset_nodes,
-    "CreateCluster": create_cluster,
-    "DeleteCluster": delete_cluster,
-    "StartCluster": start_cluster,
-    "StopCluster": stop_cluster,
-    "ListTasks": list_tasks,
-    "ListNodes": list_nodes,
-    "DescribeCluster": describe_cluster,
-    "ListClusters": list_clusters,
-}
-READ_ONLY = frozenset({"ListTasks", "ListNodes", "DescribeCluster", "ListClusters"})
+_BY_TARGET: dict[Target, Handler] = {Target.NODES: _node_task, Target.CLUSTER: _cluster_task}
+
+
+def _handler(spec: ActionSpec) -> Handler:
+    own = globals().get(spec.method_name)
+    if callable(own):
+        return own  # type: ignore[no-any-return]
+    if spec.target is None:
+        raise LookupError(f"the emulator has no handler {spec.method_name!r} for {spec.name}")
+    return _BY_TARGET[spec.target]
+
+
+HANDLERS: dict[str, Handler] = {name: _handler(spec) for name, spec in ACTIONS.items()}
+"""Action → handler, for every registry row and nothing else."""

@@ -1,18 +1,21 @@
 """Backend operations, one per API action: validate against state, mutate, start the task.
 
-Each takes already-parsed Python values (the handlers own parameter parsing) and returns model objects.
+Each takes already-parsed Python values (the handlers own parameter parsing), uses only the backend's
+public methods and returns model objects.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from ..wire.actions import ACTIONS, ActionSpec
+from ..wire.task_models import TaskStatus
 from .backend import Backend
 from .errors import ApiError, invalid_param
-from .state import FAILED, PARTIAL_FAIL, PROCESSING, Cluster, IdempotencyRecord, Node, Task
+from .state import IdempotencyRecord, Node, Task, TaskFailure, TaskRequest
 
 
 @dataclass
@@ -34,11 +37,11 @@ def fingerprint(params: dict[str, str]) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def replay_token(b: Backend, action: str, token: str | None, params: dict[str, str]) -> dict[str, Any] | None:
-    """The original answer for a reused ClientToken, or None; a mismatch is an error."""
+def replay_token(b: Backend, action: str, token: str | None, params: dict[str, str]) -> Task | None:
+    """The task a reused ClientToken first started, or None; a mismatch is an error."""
     if not token:
         return None
-    record = b.tokens.get(f"{action}:{token}")
+    record = b.token(f"{action}:{token}")
     if record is None:
         return None
     if record.fingerprint != fingerprint(params):
@@ -46,202 +49,110 @@ def replay_token(b: Backend, action: str, token: str | None, params: dict[str, s
             "IdempotentParameterMismatch",
             "The request uses the same client token as a previous, but non-identical request.",
         )
-    return record.response
+    return b.task(record.task_id)
 
 
-def remember_token(
-    b: Backend, action: str, token: str | None, params: dict[str, str], response: dict[str, Any]
-) -> None:
+def remember_token(b: Backend, action: str, token: str | None, params: dict[str, str], task: Task) -> None:
     if token:
         key = f"{action}:{token}"
-        b.tokens[key] = IdempotencyRecord(key, fingerprint(params), response)
-        b._mark("token", key)
+        b.remember_token(IdempotencyRecord(key, fingerprint(params), task.task_id))
 
 
-def _instances(nodes: list[Node]) -> list[dict[str, str]]:
-    return [{"InstanceId": n.instance_id, "Ip": n.ip, "Hostname": n.hostname, "role": n.role.lower()} for n in nodes]
-
-
-def add_nodes(b: Backend, cluster_id: str, spec: AddNodesSpec, request: dict[str, Any]) -> tuple[Task, list[str]]:
-    """Create the nodes at once (status `initing`) and a task that makes them `running`."""
+def add_nodes(b: Backend, cluster_id: str, spec: AddNodesSpec, request: TaskRequest) -> Task:
+    """Create the nodes at once (in the Action's in-progress status) and a task that makes them run."""
     cluster = b.cluster(cluster_id)
-    b._check_not_busy(cluster)
+    b.check_not_busy(cluster)
     if cluster.status in ("releasing", "creating"):
         raise ApiError("OperationConflict", f"Cluster {cluster_id} is {cluster.status}.")
     itype = spec.instance_type or cluster.compute_instance_type
     zone = spec.zone_id or cluster.zone_id
     free = b.free_capacity(zone, itype)
-    now = b.clock()
-    errors: list[dict[str, str]] = []
-    force: str | None = None
+    errors: list[TaskFailure] = []
+    force: TaskStatus | None = None
     if free < spec.min_count:
-        made, force = 0, FAILED
+        made, force = 0, TaskStatus.FAILED
     else:
         made = min(spec.count, free)
         if made < spec.count:
-            force = PARTIAL_FAIL
+            force = TaskStatus.PARTIAL_FAIL
     if made < spec.count:
-        errors.append(
-            {
-                "Code": "OperationDenied.NoStock",
-                "Message": f"The resource {itype} in zone {zone} "
-                f"is out of stock: {spec.count - made} of {spec.count} nodes could not be created.",
-            }
+        message = (
+            f"The resource {itype} in zone {zone} "
+            f"is out of stock: {spec.count - made} of {spec.count} nodes could not be created."
         )
+        errors.append(TaskFailure("OperationDenied.NoStock", message))
+    settings = {"create_mode": spec.create_mode, "spot_strategy": spec.spot_strategy}
+    if spec.image_id:
+        settings["image_id"] = spec.image_id
     nodes = [
-        b._new_node(cluster, "Compute", itype, zone, "initing", now, spec.host_prefix, spec.host_suffix)
+        b.new_node(cluster, "Compute", itype, zone, "uninit", spec.host_prefix, spec.host_suffix, **settings)
         for _ in range(made)
     ]
-    for n in nodes:
-        if spec.image_id:
-            n.image_id = spec.image_id
-        n.create_mode, n.spot_strategy = spec.create_mode, spec.spot_strategy
-    cluster.compute_instance_type = itype  # the SDK docs: later adds default to the last type used
-    task = b._start_task("AddNodes", cluster, request, nodes, errors=errors, force_outcome=force)
-    task.result_instances = _instances(nodes)
-    return task, [n.instance_id for n in nodes]
+    b.set_compute_type(cluster, itype)
+    return b.start_task(ACTIONS["AddNodes"], cluster, request, nodes, errors=errors, force_outcome=force)
 
 
-def _node_task(
-    b: Backend,
-    action: str,
-    cluster_id: str,
-    ids: list[str],
-    request: dict[str, Any],
-    status_now: str | None = None,
-) -> Task:
+def node_task(b: Backend, spec: ActionSpec, cluster_id: str, ids: list[str], request: TaskRequest) -> Task:
+    """A task over listed nodes of a cluster (DeleteNodes, StartNodes, ...)."""
     cluster = b.cluster(cluster_id)
-    nodes = b._target_nodes(cluster, ids)
-    b._check_not_busy(cluster, nodes)
-    task = b._start_task(action, cluster, request, nodes)
-    if status_now:
-        for n in nodes:
-            n.status = status_now
-    return task
-
-
-def delete_nodes(b: Backend, cluster_id: str, ids: list[str], request: dict[str, Any]) -> Task:
-    return _node_task(b, "DeleteNodes", cluster_id, ids, request, status_now="releasing")
-
-
-def start_nodes(b: Backend, cluster_id: str, ids: list[str], request: dict[str, Any]) -> Task:
-    return _node_task(b, "StartNodes", cluster_id, ids, request)
-
-
-def stop_nodes(b: Backend, cluster_id: str, ids: list[str], request: dict[str, Any]) -> Task:
-    return _node_task(b, "StopNodes", cluster_id, ids, request)
-
-
-def reset_nodes(b: Backend, cluster_id: str, ids: list[str], request: dict[str, Any]) -> Task:
-    return _node_task(b, "ResetNodes", cluster_id, ids, request, status_now="initing")
+    nodes = b.target_nodes(cluster, ids)
+    b.check_not_busy(cluster, nodes)
+    return b.start_task(spec, cluster, request, nodes)
 
 
 @dataclass
 class ClusterSpec:
     name: str
     zone_id: str | None = None
-    manager_type: str = "ecs.g6.large"
     manager_count: int = 1
-    login_type: str = "ecs.g6.large"
     login_count: int = 1
-    compute_type: str = "ecs.c7.large"
     compute_count: int = 0
-    description: str = ""
-    deploy_mode: str = "Standard"
-    scheduler_type: str = "pbs"
-    account_type: str = "nis"
-    os_tag: str = "CentOS_7.6_64"
-    ha_enable: bool = False
-    ecs_charge_type: str = "PostPaid"
+    settings: dict[str, Any] = field(default_factory=dict)
+    """Further `Cluster` fields (instance types, scheduler, ...); the rest keep their defaults."""
 
 
-def create_cluster(b: Backend, spec: ClusterSpec, request: dict[str, Any]) -> tuple[Cluster, Task]:
-    """A `creating` cluster whose nodes start `initing`; computes beyond capacity make it PartialFail."""
-    now = b.clock()
-    while True:
-        cid = "ehpc-" + b.region.split("-")[-1][:2] + "-" + b._rand(10)
-        if cid not in b.clusters:
-            break
-    zone = spec.zone_id or f"{b.region}-i"
-    cluster = Cluster(
-        cid,
-        spec.name,
-        "creating",
-        b.region,
-        zone,
-        now,
-        description=spec.description,
-        deploy_mode=spec.deploy_mode,
-        scheduler_type=spec.scheduler_type,
-        account_type=spec.account_type,
-        os_tag=spec.os_tag,
-        ecs_charge_type=spec.ecs_charge_type,
-        manager_instance_type=spec.manager_type,
-        login_instance_type=spec.login_type,
-        compute_instance_type=spec.compute_type,
-        ha_enable=spec.ha_enable,
-    )
-    b.clusters[cid] = cluster
-    b._mark("cluster", cid)
+def create_cluster(b: Backend, spec: ClusterSpec, request: TaskRequest) -> Task:
+    """A new cluster whose nodes start with it; computes beyond capacity make it PartialFail."""
+    cluster = b.new_cluster(spec.name, "uninit", spec.zone_id, **spec.settings)
+    zone, compute_type = cluster.zone_id, cluster.compute_instance_type
     nodes: list[Node] = []
     for role, itype, count in (
-        ("Manager", spec.manager_type, spec.manager_count),
-        ("Login", spec.login_type, spec.login_count),
+        ("Manager", cluster.manager_instance_type, spec.manager_count),
+        ("Login", cluster.login_instance_type, spec.login_count),
     ):
-        nodes += [b._new_node(cluster, role, itype, zone, "initing", now) for _ in range(count)]
-    made = min(spec.compute_count, b.free_capacity(zone, spec.compute_type))
-    nodes += [b._new_node(cluster, "Compute", spec.compute_type, zone, "initing", now) for _ in range(made)]
+        nodes += [b.new_node(cluster, role, itype, zone, "uninit") for _ in range(count)]
+    made = min(spec.compute_count, b.free_capacity(zone, compute_type))
+    nodes += [b.new_node(cluster, "Compute", compute_type, zone, "uninit") for _ in range(made)]
     errors = []
     if made < spec.compute_count:
-        errors.append(
-            {
-                "Code": "OperationDenied.NoStock",
-                "Message": f"{spec.compute_count - made} compute "
-                f"nodes of {spec.compute_type} could not be created in {zone}.",
-            }
-        )
-    request = dict(request, clusterId=cid)
-    task = b._start_task(
-        "CreateCluster",
-        cluster,
-        request,
-        nodes,
-        cluster_level=True,
-        errors=errors,
-        force_outcome=PARTIAL_FAIL if errors else None,
-    )
-    task.result_instances = _instances(nodes)
-    return cluster, task
+        message = f"{spec.compute_count - made} compute nodes of {compute_type} could not be created in {zone}."
+        errors.append(TaskFailure("OperationDenied.NoStock", message))
+    request.cluster_id = cluster.cluster_id
+    force = TaskStatus.PARTIAL_FAIL if errors else None
+    return b.start_task(ACTIONS["CreateCluster"], cluster, request, nodes, errors=errors, force_outcome=force)
 
 
-def cluster_task(b: Backend, action: str, cluster_id: str, request: dict[str, Any]) -> Task:
+def cluster_task(b: Backend, spec: ActionSpec, cluster_id: str, request: TaskRequest) -> Task:
     """StartCluster / StopCluster / DeleteCluster: the whole cluster is busy until the task ends."""
     cluster = b.cluster(cluster_id)
-    b._check_not_busy(cluster, whole_cluster=True)
+    b.check_not_busy(cluster, whole_cluster=True)
     if b.has_open_task(cluster_id):
         raise ApiError("OperationConflict", f"Cluster {cluster_id} has a running task.")
-    nodes = b.nodes_of(cluster_id)
-    task = b._start_task(action, cluster, request, nodes, cluster_level=True)
-    if action == "DeleteCluster":
-        cluster.status = "releasing"
-        for n in nodes:
-            n.status = "releasing"
-    return task
+    return b.start_task(spec, cluster, request, b.nodes_of(cluster_id))
 
 
 def list_tasks(
     b: Backend, cluster_id: str, task_id: str | None, archived: bool, page: int, size: int
 ) -> tuple[int, list[Task]]:
     """Seed rules: TaskId wins over Archived; Archived=false shows only Processing tasks."""
-    now = b.clock()
-    known = cluster_id in b.clusters or any(t.cluster_id == cluster_id for t in b.tasks.values())
-    if not known:
+    now = b.now()
+    tasks = b.tasks_of(cluster_id)
+    if tasks is None:
         raise ApiError("ClusterNotFound")
-    tasks = [t for t in b.tasks.values() if t.cluster_id == cluster_id]
     if task_id is not None:
         tasks = [t for t in tasks if t.task_id == task_id]
     elif not archived:
-        tasks = [t for t in tasks if t.status_at(now) == PROCESSING]
+        tasks = [t for t in tasks if t.status_at(now) is TaskStatus.PROCESSING]
     tasks.sort(key=lambda t: t.created_at, reverse=True)  # newest first
     start = (page - 1) * size
     return len(tasks), tasks[start : start + size]

@@ -1,6 +1,8 @@
-"""SQLite persistence: each entity is one JSON row, written through after every change.
+"""SQLite persistence: each entity is one JSON row (its dataclass fields), written through after every
+change.
 
-Task schedules are absolute epoch times, so a restarted emulator simply carries on with them.
+Task schedules are absolute epoch times, so a restarted emulator simply carries on with them. Rows are
+read back with pydantic, which rebuilds the nested dataclasses and enums.
 """
 
 from __future__ import annotations
@@ -11,15 +13,31 @@ import sqlite3
 import threading
 from typing import Any
 
+from pydantic import TypeAdapter
+
+from ..wire.actions import snake_case
 from .backend import Backend
 from .state import Cluster, IdempotencyRecord, Node, Task
 
-_TABLES: dict[str, tuple[type[Any], str]] = {
-    "cluster": (Cluster, "cluster_id"),
-    "node": (Node, "instance_id"),
-    "task": (Task, "task_id"),
-    "token": (IdempotencyRecord, "key"),
+_TABLES: dict[str, TypeAdapter[Any]] = {
+    "cluster": TypeAdapter(Cluster),
+    "node": TypeAdapter(Node),
+    "task": TypeAdapter(Task),
+    "token": TypeAdapter(IdempotencyRecord),
 }
+
+
+def _upgrade(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Rows written before the state was typed held wire-shaped dicts: the same facts under the wire's
+    key names (`InstanceId`, `requestId`), a result list and a token's whole answer."""
+    if kind == "task":
+        data["errors"] = [{snake_case(k): v for k, v in e.items()} for e in data.get("errors", [])]
+        if "result_instances" in data:
+            data["created"] = [{snake_case(k): v for k, v in i.items()} for i in data.pop("result_instances")]
+        data["request"] = {snake_case(k): v for k, v in data["request"].items()}  # not its params' keys
+    elif kind == "token" and "response" in data:
+        data["task_id"] = data.pop("response")["TaskId"]
+    return data
 
 
 class Store:
@@ -41,8 +59,11 @@ class Store:
 
     def load_into(self, backend: Backend) -> None:
         rows: dict[str, list[Any]] = {}
-        for kind, (cls, _) in _TABLES.items():
-            rows[kind] = [cls(**json.loads(data)) for (data,) in self._db.execute(f"SELECT data FROM {kind}")]
+        for kind, adapter in _TABLES.items():
+            rows[kind] = [
+                adapter.validate_python(_upgrade(kind, json.loads(data)))
+                for (data,) in self._db.execute(f"SELECT data FROM {kind}")
+            ]
         backend.load(rows["cluster"], rows["node"], rows["task"], rows["token"])
         meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
         if "rng" in meta:
@@ -52,20 +73,8 @@ class Store:
 
     def flush(self, backend: Backend) -> None:
         with backend.lock:
-            changed, removed = set(backend.changed), set(backend.removed)
-            backend.changed.clear()
-            backend.removed.clear()
-            tables: dict[str, dict[str, Any]] = {
-                "cluster": backend.clusters,
-                "node": backend.nodes,
-                "task": backend.tasks,
-                "token": backend.tokens,
-            }
-            upserts = [
-                (kind, key, json.dumps(dataclasses.asdict(tables[kind][key])))
-                for kind, key in changed
-                if key in tables[kind]
-            ]
+            changes, removed = backend.take_changes()
+            upserts = [(kind, key, json.dumps(dataclasses.asdict(entity))) for kind, key, entity in changes]
             rng = json.dumps(backend.rng.getstate())
         if not upserts and not removed:
             return

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from typing import Any
 
+from ..wire.actions import Target
+from ..wire.task_models import TaskStatus
 from .errors import ApiError
-from .state import Cluster, Node, Task
+from .state import Cluster, CreatedInstance, Node, Task, TaskFailure, TaskRequest
 
 RECOMMEND = "https://api.aliyun.com/troubleshoot?q={code}&product=EHPC"
 _ROLES = {"Manager": ["Scheduler", "Account"], "Login": ["Login"], "Compute": ["Compute"]}
@@ -28,10 +31,33 @@ def error_body(err: ApiError, request_id: str, host: str) -> dict[str, Any]:
     }
 
 
+def _instance(i: CreatedInstance) -> dict[str, str]:
+    return {"InstanceId": i.instance_id, "Ip": i.ip, "Hostname": i.hostname, "role": i.role.lower()}
+
+
+def _failure(f: TaskFailure) -> dict[str, str]:
+    entry = {"Code": f.code, "Message": f.message}
+    if f.instance_id is not None:
+        entry["InstanceId"] = f.instance_id
+    return entry
+
+
+def _request(r: TaskRequest) -> dict[str, Any]:
+    """The seed sample's lower-camel keys, plus the request's own parameters."""
+    return {
+        "requestId": r.request_id,
+        "uid": "1609982529920000",
+        "bid": "26842",
+        "clusterId": r.cluster_id,
+        "action": r.action,
+        "params": r.params,
+    }
+
+
 def task(t: Task, now: float) -> dict[str, Any]:
     status = t.status_at(now)
-    adds_nodes = t.task_type in ("AddComputes", "CreateCluster")  # the only types with a Result payload
-    result = json.dumps({"Instances": t.result_instances}) if adds_nodes else "{}"
+    creates = t.spec.effect is not None and t.spec.effect.creates  # the only tasks with a Result payload
+    result = json.dumps({"Instances": [_instance(i) for i in t.created]}) if creates else "{}"
     return {
         "TaskId": t.task_id,
         "ClusterId": t.cluster_id,
@@ -39,9 +65,9 @@ def task(t: Task, now: float) -> dict[str, Any]:
         "Status": status,
         "CurrentStep": t.current_step_at(now),
         "TotalSteps": t.total_steps,
-        "Request": json.dumps(t.request),
+        "Request": json.dumps(_request(t.request)),
         "Result": result,
-        "Errors": json.dumps(t.errors),
+        "Errors": json.dumps([_failure(f) for f in t.errors]),
     }
 
 
@@ -211,20 +237,22 @@ def admin_task(t: Task, now: float) -> dict[str, Any]:
         "ClusterId": t.cluster_id,
         "Status": t.status_at(now),
         "CreatedAt": t.created_at,
-        "CompletedAt": t.completed_at if t.status_at(now) != "Processing" else None,
+        "CompletedAt": t.completed_at if t.status_at(now) is not TaskStatus.PROCESSING else None,
         "TotalSteps": t.total_steps,
         "CurrentStep": t.current_step_at(now),
+        "Profile": t.profile,
+        "StepEnds": [None if math.isinf(e) else e for e in t.step_ends],  # null: scripted to hang
     }
 
 
-def task_started(
-    request_id: str, t: Task, instance_ids: list[str] | None = None, cluster_id: str | None = None
-) -> dict[str, Any]:
+def task_started(request_id: str, t: Task) -> dict[str, Any]:
+    """The answer to the write that started `t` (also replayed for a reused ClientToken)."""
     body: dict[str, Any] = {"RequestId": request_id, "TaskId": t.task_id}
-    if instance_ids is not None:
-        body["InstanceIds"] = {"InstanceId": instance_ids}
-    if cluster_id is not None:
-        body["ClusterId"] = cluster_id
+    if t.spec.effect is not None and t.spec.effect.creates:
+        if t.spec.target is Target.NODES:
+            body["InstanceIds"] = {"InstanceId": list(t.targets)}
+        else:
+            body["ClusterId"] = t.cluster_id
     return body
 
 

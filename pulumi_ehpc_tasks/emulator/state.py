@@ -1,43 +1,16 @@
-"""The emulator's state model: plain dataclasses with no knowledge of the wire format."""
+"""The emulator's state model: plain dataclasses with no knowledge of the wire format (see `render`)."""
 
 from __future__ import annotations
 
 import math
-import random
 from dataclasses import dataclass, field
-from typing import Any
 
-PROCESSING = "Processing"
-SUCCESS = "Success"
-FAILED = "Failed"
-PARTIAL_FAIL = "PartialFail"
-OUTCOMES = (SUCCESS, FAILED, PARTIAL_FAIL)
+from ..wire.actions import ACTION_BY_TASK_TYPE, ActionSpec
+from ..wire.task_models import TaskStatus, TaskType
+from .profiles import Profile
 
-# Action -> ListTasks TaskType (they differ for the node operations).
-TASK_TYPES: dict[str, str] = {
-    "AddNodes": "AddComputes",
-    "DeleteNodes": "DeleteComputes",
-    "StartNodes": "StartComputes",
-    "StopNodes": "StopComputes",
-    "ResetNodes": "ResetCompute",
-    "CreateCluster": "CreateCluster",
-    "StartCluster": "StartCluster",
-    "StopCluster": "StopCluster",
-    "DeleteCluster": "DeleteCluster",
-}
-
-# Default number of steps per task type (the seed page shows a 35-step StopCluster; ours are shorter).
-DEFAULT_STEPS: dict[str, int] = {
-    "CreateCluster": 12,
-    "StartCluster": 5,
-    "StopCluster": 5,
-    "DeleteCluster": 4,
-    "AddComputes": 6,
-    "StartComputes": 3,
-    "StopComputes": 3,
-    "ResetCompute": 4,
-    "DeleteComputes": 3,
-}
+OUTCOMES = tuple(s for s in TaskStatus if s.is_terminal)
+"""What a task may end as."""
 
 
 @dataclass
@@ -90,23 +63,62 @@ class Cluster:
 
 
 @dataclass
+class TaskFailure:
+    """One entry of a task's errors: what went wrong, on which node if any."""
+
+    code: str
+    message: str
+    instance_id: str | None = None
+
+
+@dataclass
+class CreatedInstance:
+    """A node a task brought into being, as it was when created (the task's result lists it)."""
+
+    instance_id: str
+    ip: str
+    hostname: str
+    role: str
+
+    @classmethod
+    def of(cls, node: Node) -> CreatedInstance:
+        return cls(node.instance_id, node.ip, node.hostname, node.role)
+
+
+@dataclass
+class TaskRequest:
+    """The request that started a task (ListTasks shows it back)."""
+
+    request_id: str
+    cluster_id: str | None
+    action: str
+    params: dict[str, str]
+
+
+@dataclass
 class Task:
     """An asynchronous task. Its whole future is fixed at creation: `step_ends` are absolute epoch times
     (math.inf for a step scripted to never finish), and `outcome` is what it becomes after the last one."""
 
     task_id: str
     cluster_id: str
-    task_type: str
+    task_type: TaskType
     created_at: float
     step_ends: list[float]
-    outcome: str
-    request: dict[str, Any]
+    outcome: TaskStatus
+    request: TaskRequest
     targets: list[str] = field(default_factory=list)  # node ids the task acts on
     succeed: list[str] = field(default_factory=list)  # subset of targets that end well
-    errors: list[dict[str, str]] = field(default_factory=list)  # known up front (e.g. capacity)
-    result_instances: list[dict[str, str]] = field(default_factory=list)
+    errors: list[TaskFailure] = field(default_factory=list)  # known up front (e.g. capacity)
+    created: list[CreatedInstance] = field(default_factory=list)  # nodes it made; trimmed to `succeed`
     prev_status: dict[str, str] = field(default_factory=dict)  # to roll back on failure
     applied: bool = False  # terminal effects applied to nodes/cluster
+    profile: str = Profile.UNIFORM.value  # how its steps were drawn (`profiles.EXPLICIT` if given)
+
+    @property
+    def spec(self) -> ActionSpec:
+        """The registry row of the Action that started this task."""
+        return ACTION_BY_TASK_TYPE[self.task_type]
 
     @property
     def total_steps(self) -> int:
@@ -118,9 +130,9 @@ class Task:
         end = self.step_ends[-1]
         return None if math.isinf(end) else end
 
-    def status_at(self, now: float) -> str:
+    def status_at(self, now: float) -> TaskStatus:
         end = self.completed_at
-        return self.outcome if end is not None and now >= end else PROCESSING
+        return self.outcome if end is not None and now >= end else TaskStatus.PROCESSING
 
     def current_step_at(self, now: float) -> int:
         done = sum(1 for e in self.step_ends if e <= now)
@@ -132,11 +144,14 @@ class TaskScript:
     """A scripted outcome for the next task (of one action, or any when `action` is None)."""
 
     action: str | None = None
-    outcome: str = SUCCESS
+    outcome: TaskStatus = TaskStatus.SUCCESS
     succeed_count: int | None = None
     stuck_at_step: int | None = None
     duration_s: float | None = None
     total_steps: int | None = None
+    profile: Profile | None = None
+    step_durations: list[float] | None = None
+    """Explicit step lengths in seconds (then neither `duration_s` nor `total_steps` applies)."""
 
 
 @dataclass
@@ -145,29 +160,17 @@ class IdempotencyRecord:
 
     key: str  # action + ":" + token
     fingerprint: str
-    response: dict[str, Any]
+    task_id: str
 
 
-def make_schedule(
-    rng: random.Random,
-    now: float,
-    steps: int,
-    mean_s: float,
-    duration_s: float | None = None,
-    stuck_at_step: int | None = None,
-) -> list[float]:
-    """Absolute end time of each step: irregular durations around `mean_s`, or scaled to `duration_s`."""
-    steps = max(1, steps)
-    weights = [rng.uniform(0.3, 1.7) for _ in range(steps)]
-    total_w = sum(weights)
-    scale = duration_s / total_w if duration_s is not None else mean_s
-    durations = [scale * w for w in weights]
-    ends: list[float] = []
-    t = now
-    for i, d in enumerate(durations):
-        t += d
-        stuck = stuck_at_step is not None and i + 1 >= stuck_at_step
-        ends.append(math.inf if stuck else t)
-    if duration_s is not None and stuck_at_step is None:
-        ends[-1] = now + duration_s  # exact, regardless of float rounding in the sum
-    return ends
+__all__ = [
+    "OUTCOMES",
+    "Cluster",
+    "CreatedInstance",
+    "IdempotencyRecord",
+    "Node",
+    "Task",
+    "TaskFailure",
+    "TaskRequest",
+    "TaskScript",
+]
