@@ -24,7 +24,7 @@ from . import models as m
 from . import task_models as t
 from ._base import WireRequest, WireResponse
 from ._core import DEFAULT_TIMEOUT_S, Attempts, ClientCore
-from .actions import ACTIONS, ActionSpec
+from .actions import ACTIONS
 from .retry import RetryConfig
 from .signing import Credentials, SignatureVersion
 
@@ -74,9 +74,9 @@ class ClientBase:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(endpoint={self.endpoint!r}, credentials={self.credentials!r})"
 
-    def _attempts(self, request: WireRequest) -> tuple[ActionSpec, Attempts]:
+    def _attempts(self, request: WireRequest) -> Attempts:
         spec = ACTIONS[request.ACTION]
-        return spec, self._core.attempts(spec, self._core.with_token(spec, request))
+        return self._core.attempts(spec, self._core.with_token(spec, request))
 
 
 class SyncDriver(ClientBase, abc.ABC):
@@ -87,7 +87,7 @@ class SyncDriver(ClientBase, abc.ABC):
 
     def call(self, request: WireRequest) -> WireResponse:
         """Send a prebuilt request model (the Action comes from its class)."""
-        return self._drive(self._attempts(request)[1])
+        return self._drive(self._attempts(request))
 
 
 class AsyncDriver(ClientBase, abc.ABC):
@@ -98,7 +98,7 @@ class AsyncDriver(ClientBase, abc.ABC):
 
     async def call(self, request: WireRequest) -> WireResponse:
         """Send a prebuilt request model (the Action comes from its class)."""
-        return await self._drive(self._attempts(request)[1])
+        return await self._drive(self._attempts(request))
 
 
 class Operation(Generic[P, R]):
