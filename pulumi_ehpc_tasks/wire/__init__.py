@@ -83,8 +83,6 @@ from .models import (
     DeleteNodesResponse,
     ListNodesRequest,
     ListNodesResponse,
-    ListTasksRequest,
-    ListTasksResponse,
     NodeInfo,
     NodeResources,
     ResetNodesRequest,
@@ -93,12 +91,6 @@ from .models import (
     StartNodesResponse,
     StopNodesRequest,
     StopNodesResponse,
-    TaskError,
-    TaskInfo,
-    TaskInstance,
-    TaskResult,
-    TaskStatus,
-    TaskType,
 )
 from .policy import (
     ERROR_CODE_POLICY,
@@ -119,7 +111,15 @@ from .signing import (
 from .task_models import (
     STATUS_OUTCOMES,
     TASK_STATUS_SPELLINGS,
+    ListTasksRequest,
+    ListTasksResponse,
     Outcome,
+    TaskError,
+    TaskInfo,
+    TaskInstance,
+    TaskResult,
+    TaskStatus,
+    TaskType,
 )
 
 __all__ = [

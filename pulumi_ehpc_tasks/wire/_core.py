@@ -1,4 +1,9 @@
-"""The transport-independent half of the client: build, prepare, parse. Sync and async loops share it."""
+"""The transport-independent half of the client: build, prepare, parse, and the retry loop itself.
+
+`ClientCore.attempts` is the whole call as a sans-IO generator: it yields an `httpx.Request` to send
+(and receives the response or the transport error) or a float to sleep, and returns the parsed
+response or raises the final error. The sync and async clients only drive it.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,8 @@ import platform
 import re
 import ssl
 import uuid
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Generator, Mapping
+from typing import Any, TypeAlias
 
 import httpx
 
@@ -17,11 +22,12 @@ from ._base import WireRequest, WireResponse
 from .actions import ACTIONS, ActionSpec
 from .credentials import resolve_credentials, resolve_region
 from .endpoint import resolve_endpoint, tls_verify
-from .errors import EhpcError, EhpcTransportError, api_error
-from .retry import DEFAULT_RETRY, RetryConfig
+from .errors import EhpcApiError, EhpcError, EhpcTransportError, api_error
+from .policy import Policy
+from .retry import DEFAULT_RETRY, RetryConfig, decide, transport_error
 from .signing import API_VERSION, Credentials, EhpcAuth, SignatureVersion, percent_encode
 
-__all__ = ["DEFAULT_TIMEOUT_S", "ClientCore", "new_client_token"]
+__all__ = ["DEFAULT_TIMEOUT_S", "Attempts", "ClientCore", "Reply", "Step", "new_client_token"]
 
 logger = logging.getLogger("pulumi_ehpc_tasks.wire")
 
@@ -31,6 +37,12 @@ USER_AGENT = (
     f"pulumi-ehpc-tasks/0.1 ({platform.system()}; {platform.machine()}) Python/{platform.python_version()}"
 )
 _XML_FIELD = re.compile(r"<(Code|Message|RequestId|Recommend)>(.*?)</\1>", re.S)
+
+Step: TypeAlias = httpx.Request | float
+"""What the loop asks its driver for: send this request, or sleep this many seconds."""
+Reply: TypeAlias = httpx.Response | httpx.TransportError | None
+"""What the driver sends back: the response or transport error of a request; None after a sleep."""
+Attempts: TypeAlias = Generator[Step, Reply, WireResponse]
 
 
 def new_client_token() -> str:
@@ -73,6 +85,32 @@ class ClientCore:
         spec = ACTIONS[action]
         request = spec.request.build(**fields)
         return spec, self.with_token(spec, request)
+
+    def attempts(self, spec: ActionSpec, request: WireRequest) -> Attempts:
+        """One logical call: every attempt, each re-signed, under the contract of `retry.py`."""
+        attempt, resigned = 0, False
+        while True:
+            attempt += 1
+            reply = yield self.prepare(spec, request)
+            try:
+                if isinstance(reply, httpx.Response):
+                    return self.parse(spec, reply)
+                assert reply is not None, "a request step is answered by a response or an error"
+                error: EhpcError = transport_error(spec.name, reply)
+            except EhpcError as exc:
+                error = exc
+            verdict = decide(
+                spec, error, attempt=attempt, resigned=resigned, params=request.safe_params(), config=self.retry
+            )
+            if not verdict.retry:
+                final = verdict.error or error
+                if final is error:
+                    raise final
+                raise final from error
+            log_retry(spec, attempt, error, verdict.delay_s)
+            resigned = resigned or (isinstance(error, EhpcApiError) and error.policy is Policy.RESIGN)
+            if verdict.delay_s > 0:
+                yield verdict.delay_s
 
     def with_token(self, spec: ActionSpec, request: WireRequest) -> WireRequest:
         if not isinstance(request, spec.request):

@@ -17,6 +17,7 @@ from types import MappingProxyType
 
 from . import cluster_models as c
 from . import models as m
+from . import task_models as t
 from ._base import WireRequest, WireResponse
 from .task_models import TaskType
 
@@ -140,7 +141,7 @@ _ROWS = (
                TaskType.START_CLUSTER, _T.CLUSTER, _E("running", None), _E("running", None)),
     ActionSpec("StopCluster", c.StopClusterRequest, c.StopClusterResponse, _K.UNKEYED,
                TaskType.STOP_CLUSTER, _T.CLUSTER, _E("stopped", None), _E("stopped", None)),
-    ActionSpec("ListTasks", m.ListTasksRequest, m.ListTasksResponse, _K.READ),
+    ActionSpec("ListTasks", t.ListTasksRequest, t.ListTasksResponse, _K.READ),
     ActionSpec("ListNodes", m.ListNodesRequest, m.ListNodesResponse, _K.READ),
     ActionSpec("DescribeCluster", c.DescribeClusterRequest, c.DescribeClusterResponse, _K.READ),
     ActionSpec("ListClusters", c.ListClustersRequest, c.ListClustersResponse, _K.READ),

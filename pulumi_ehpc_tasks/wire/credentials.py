@@ -52,7 +52,7 @@ def _pair(kind: str, key_id: Any, secret: Any, token: Any, tried: list[str]) -> 
     if key_id and secret:
         return Credentials(key_id, secret, token or None, source=kind)
     if key_id or secret:
-        missing = "secret" if key_id else "key id"
+        missing = "secret" if key_id else "id"
         tried.append(f"{kind}: incomplete (access key {missing} missing)")
     else:
         tried.append(f"{kind}: not set")
@@ -86,26 +86,30 @@ def resolve_credentials(
     ecs_role: str | None = None,
     metadata_transport: httpx.BaseTransport | None = None,
     use_official_chain: bool = False,
+    caller_sources: bool = True,
 ) -> Credentials:
     """Return the first complete key pair; raise `CredentialsNotFoundError` listing every source tried.
 
     `env` defaults to `os.environ`; `profile_path` to `~/.aliyun/config.json`. The ECS metadata service
     is queried only if `ecs_role` is given, `ALIBABA_CLOUD_ECS_METADATA` names a role, or the CLI
-    profile is in `EcsRamRole` mode.
+    profile is in `EcsRamRole` mode. `caller_sources=False` is for callers that take no keys of their
+    own (the `ehpc-tasks` CLI): explicit arguments and Pulumi config are then neither read nor listed.
     """
     env = os.environ if env is None else env
     cfg = config or {}
     tried: list[str] = []
-    sources: list[_Source] = [
-        lambda t: _pair("explicit arguments", access_key_id, access_key_secret, security_token, t),
-        lambda t: _pair(
-            "Pulumi config (ehpc:accessKeyId/ehpc:accessKeySecret)",
-            _config_get(cfg, CONFIG_KEYS["id"]),
-            _config_get(cfg, CONFIG_KEYS["secret"]),
-            _config_get(cfg, CONFIG_KEYS["token"]),
-            t,
-        ),
-    ]
+    sources: list[_Source] = []
+    if caller_sources:
+        sources += [
+            lambda t: _pair("explicit arguments", access_key_id, access_key_secret, security_token, t),
+            lambda t: _pair(
+                "Pulumi config (ehpc:accessKeyId/ehpc:accessKeySecret)",
+                _config_get(cfg, CONFIG_KEYS["id"]),
+                _config_get(cfg, CONFIG_KEYS["secret"]),
+                _config_get(cfg, CONFIG_KEYS["token"]),
+                t,
+            ),
+        ]
     for id_var, secret_var, token_var in ENV_ALIASES:
         sources.append(functools.partial(_from_env, env, id_var, secret_var, token_var))
     path = Path(profile_path) if profile_path else _home(env) / ".aliyun" / "config.json"
@@ -125,7 +129,7 @@ def resolve_credentials(
         found = source(tried)
         if found is not None:
             return found
-    raise CredentialsNotFoundError(tried)
+    raise CredentialsNotFoundError(tried, pulumi_config=caller_sources)
 
 
 def resolve_region(

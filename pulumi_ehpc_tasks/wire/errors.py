@@ -16,6 +16,7 @@ Messages never contain secrets: server text is scrubbed of the caller's secret a
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -207,18 +208,19 @@ class RequestValidationError(EhpcError, ValueError):
 class CredentialsNotFoundError(EhpcError):
     """No credential source produced a key pair; `tried` says what was looked at and why it failed."""
 
-    def __init__(self, tried: Sequence[str]) -> None:
+    def __init__(self, tried: Sequence[str], *, pulumi_config: bool = True) -> None:
         self.tried = list(tried)
+        self.pulumi_config = pulumi_config
         lines = "\n".join(f"  - {t}" for t in self.tried)
+        config = "ehpc:accessKeyId/ehpc:accessKeySecret (pulumi config set --secret), or " if pulumi_config else ""
         super().__init__(
             "No Alibaba Cloud credentials found. Sources tried, in order:\n"
             f"{lines}\n"
-            "Set ehpc:accessKeyId/ehpc:accessKeySecret (pulumi config set --secret), or "
-            "ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET, or run `aliyun configure`."
+            f"Set {config}ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET, or run `aliyun configure`."
         )
 
     def __reduce__(self) -> Any:
-        return (type(self), (self.tried,))
+        return (functools.partial(type(self), pulumi_config=self.pulumi_config), (self.tried,))
 
 
 class EndpointError(EhpcError, ValueError):

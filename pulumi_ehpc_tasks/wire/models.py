@@ -1,4 +1,4 @@
-"""Node operation models (§5.1-5.5, 5.11); the task models live in `task_models` and are re-exported.
+"""Node operation models (§5.1-5.5, 5.11); the task models live in `task_models` (still found here).
 
 Python names are snake_case; Alibaba names are the aliases (both accepted on input).
 """
@@ -6,10 +6,11 @@ Python names are snake_case; Alibaba names are the aliases (both accepted on inp
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
+from . import task_models
 from ._base import (
     CrossFieldError,
     LooseModel,
@@ -20,17 +21,7 @@ from ._base import (
     client_token_check,
     unwrap,
 )
-from .task_models import (
-    ClusterId,
-    ListTasksRequest,
-    ListTasksResponse,
-    TaskError,
-    TaskInfo,
-    TaskInstance,
-    TaskResult,
-    TaskStatus,
-    TaskType,
-)
+from .task_models import ClusterId
 
 __all__ = [
     "AddNodesRequest",
@@ -41,8 +32,6 @@ __all__ = [
     "DeleteNodesResponse",
     "ListNodesRequest",
     "ListNodesResponse",
-    "ListTasksRequest",
-    "ListTasksResponse",
     "NodeInfo",
     "NodeResources",
     "ResetNodesRequest",
@@ -51,13 +40,16 @@ __all__ = [
     "StartNodesResponse",
     "StopNodesRequest",
     "StopNodesResponse",
-    "TaskError",
-    "TaskInfo",
-    "TaskInstance",
-    "TaskResult",
-    "TaskStatus",
-    "TaskType",
 ]
+
+if not TYPE_CHECKING:  # hidden from mypy, so a misspelt `models.X` stays a type error
+
+    def __getattr__(name: str) -> Any:
+        """The task models lived here before `task_models`: older imports and stored state find them."""
+        if name in task_models.__all__:
+            return getattr(task_models, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 DiskCategory = Literal["cloud_efficiency", "cloud_ssd", "cloud_essd", "cloud"]
 PerformanceLevel = Literal["PL0", "PL1", "PL2", "PL3"]

@@ -1,19 +1,20 @@
 """Retry decisions: which failures are repeated, after how long, and which become `AmbiguousResultError`.
 
-CONTRACT (relied on by the provider; keep it true):
+CONTRACT (relied on by the provider; keep it true). Each Action's `ActionSpec.keying` in the registry
+decides which rule applies:
 
-* AddNodes and CreateCluster always carry a ClientToken (the caller's, or one generated once per
-  logical call in the client) and the SAME token is sent on every retry, so the service applies the
-  call at most once. They are retried like reads.
-* Writes without ClientToken (DeleteNodes, Start/Stop/ResetNodes, Delete/Start/StopCluster) are NEVER
-  re-sent after the request may have reached the server: read timeout, connection dropped after
-  sending, an unparsable 2xx body, or any TRANSIENT error code (5xx, InternalError, UnknownError,
-  DbError, ...). Our choice for `ServiceUnavailable` (503): the gateway may return it after the backend
-  accepted the work, so it is ambiguous too. The client raises `AmbiguousResultError` (action + params)
-  so the caller checks ListTasks/ListNodes/DescribeCluster first.
+* `Keying.CLIENT_TOKEN` writes (AddNodes, CreateCluster) always carry a ClientToken (the caller's, or
+  one generated once per logical call in the client) and the SAME token is sent on every retry, so the
+  service applies the call at most once. They are retried like reads (`spec.idempotent`).
+* `Keying.UNKEYED` writes (the other task actions) are NEVER re-sent after the request may have
+  reached the server: read timeout, connection dropped after sending, an unparsable 2xx body, or any
+  TRANSIENT error code (5xx, InternalError, UnknownError, DbError, ...). Our choice for
+  `ServiceUnavailable` (503): the gateway may return it after the backend accepted the work, so it is
+  ambiguous too. The client raises `AmbiguousResultError` (action + params) so the caller checks
+  ListTasks/ListNodes/DescribeCluster first.
 * They ARE retried when the failure proves the request was not processed: connect errors (nothing
   sent), `Throttling*` and `SignatureNonceUsed` (rejected by the gateway before any processing).
-* Reads (List*, Describe*) retry every retryable failure.
+* `Keying.READ` actions (List*, Describe*) retry every retryable failure.
 * Backoff is capped exponential with full jitter; `x-acs-retry-after` (milliseconds) is a floor.
   Attempts are bounded; sleep and randomness are injectable, so tests never wait.
 """

@@ -193,3 +193,21 @@ def test_region_resolution(tmp_path: Path) -> None:
     assert resolve_region(env={"ALIBABA_CLOUD_REGION_ID": "cn-a", "ALICLOUD_REGION": "cn-b"}) == "cn-a"
     assert resolve_region(env={}, profile_path=prof) == "cn-beijing"
     assert resolve_region(env={}, profile_path=tmp_path / "none") is None
+
+
+def test_without_caller_sources_neither_arguments_nor_config_are_read_or_listed(tmp_path: Path) -> None:
+    import pickle
+
+    with pytest.raises(CredentialsNotFoundError) as info:
+        resolve_credentials(
+            access_key_id="id",
+            access_key_secret="secret",
+            config={"ehpc:accessKeyId": "cfg-id", "ehpc:accessKeySecret": "cfg-secret"},
+            env={},
+            profile_path=tmp_path / "none.json",
+            caller_sources=False,
+        )
+    text = str(info.value)
+    assert len(info.value.tried) == 4 and "environment ALIBABA_CLOUD_ACCESS_KEY_ID" in info.value.tried[0]
+    assert "explicit arguments" not in text and "Pulumi config" not in text and "ehpc:accessKeyId" not in text
+    assert str(pickle.loads(pickle.dumps(info.value))) == text
