@@ -4,7 +4,8 @@ One run, every stack against one emulator, each AddNodes task scripted to take `
   one       1 NodeGroup of 99
   groups    16 NodeGroups of 99
   pool      NodePool of 1,600 (17 shards of <= 99)
-  sleep     16 trivial dynamic resources that sleep `--task-s` (what the engine alone allows)
+  sleep     16 trivial dynamic resources that sleep `--task-s`, host worker limit raised as ours is:
+            what the engine alone allows
 each at the engine's default `--parallel` (4 x CPU cores) and at `--parallel 64`; then
   many      256 NodeGroups of 1 node at `--parallel 64`: wall time, ListTasks calls, peak RSS.
 For every stack: wall time of `pulumi up`, the ratio to `one`, and the API calls by action, so that the
@@ -29,8 +30,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import pulumi  # noqa: E402
-from pulumi import automation as auto  # noqa: E402
 from pulumi.dynamic import CreateResult, Resource, ResourceProvider  # noqa: E402
 
 from tests.e2e.harness import DEMO_CLUSTER, EmulatorProcess, engine_dir, inline_stack, offline_env  # noqa: E402
@@ -40,6 +39,12 @@ Program = Callable[[], None]
 
 
 class _SleepProvider(ResourceProvider):
+    def configure(self, req: Any) -> None:
+        # Lift the stock host's 4-worker limit as our provider does, so only the engine can be the limit.
+        from pulumi_ehpc_tasks.provider.host_tuning import raise_provider_workers
+
+        raise_provider_workers()
+
     def create(self, props: dict[str, Any]) -> CreateResult:
         time.sleep(float(props["seconds"]))
         return CreateResult("sleep", dict(props))
