@@ -246,7 +246,9 @@ def list_tasks(settings: _Settings, /, cluster_id: str, task_id: str | None, tas
         except EhpcError as exc:
             _fail(settings.failure(exc, client))
     if as_json:
-        click.echo(json.dumps([_task_json(t) for t in found], indent=2))
+        # Always one object (like the error form), so scripts can tell an answer from a failure.
+        click.echo(json.dumps({"cluster_id": cluster_id, "total_count": len(found),
+                               "tasks": [_task_json(t) for t in found]}, indent=2))
         return
     _print_tasks(found, f"Tasks of {cluster_id}" + (" (incl. archived)" if archived else ""))
     if not found:

@@ -204,7 +204,7 @@ def test_list_filters(emu: EmulatorHandle, client: EhpcClient, env: dict[str, st
     def listed(*args: str) -> list[str]:
         result = run(env, "tasks", "list", "--cluster-id", emu.cluster_id, "--archived", "--json", *args)
         assert result.returncode == 0, result.stderr
-        return [t["task_id"] for t in only_json(result.stdout)]
+        return [t["task_id"] for t in only_json(result.stdout)["tasks"]]
 
     assert {*added, stopped} <= set(listed()) and len(listed()) == 5
     assert listed("--task-id", added[1]) == [added[1]]

@@ -69,7 +69,9 @@ def test_list_table_and_json(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "Archived=true" in str(seen[0].url) and seen[0].url.host == "ehpc.cn-hangzhou.aliyuncs.com"
     result = run(["tasks", "list", "--cluster-id", "c-1", "--json"])
     data = json.loads(result.stdout)
-    assert [t["task_id"] for t in data] == ["t-1", "t-2"] and data[1]["status"] == "Failed"
+    assert data["total_count"] == 2 and data["cluster_id"] == "c-1"
+    tasks = data["tasks"]
+    assert [t["task_id"] for t in tasks] == ["t-1", "t-2"] and tasks[1]["status"] == "Failed"
 
 
 def test_list_pages_until_total(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -85,7 +87,7 @@ def test_list_pages_until_total(monkeypatch: pytest.MonkeyPatch) -> None:
 
     patch_client(monkeypatch, handler)
     data = json.loads(run(["tasks", "list", "--cluster-id", "c", "--json"]).stdout)
-    assert len(data) == 51
+    assert len(data["tasks"]) == 51 == data["total_count"]
 
 
 def test_endpoint_option_and_env(monkeypatch: pytest.MonkeyPatch) -> None:
