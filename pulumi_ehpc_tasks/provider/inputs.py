@@ -7,20 +7,29 @@ other resources) are left alone during preview and checked at `up`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from pulumi.dynamic import CheckFailure
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic.fields import FieldInfo
+
+from ..wire import RequestValidationError
+from ..wire._base import CrossFieldError, WireRequest
+from ..wire.models import AddNodesRequest
 
 __all__ = [
     "DEFAULT_TIMEOUTS_S",
+    "TRUSTED",
     "NodeGroupInputs",
     "PartialFailure",
     "Timeouts",
     "check_inputs",
+    "normalised",
     "parse_duration_s",
+    "rules_from",
+    "wire_name",
 ]
 
 # E-HPC creates can take an hour (Terraform alicloud uses 60 min for its v1 cluster create).
@@ -69,32 +78,61 @@ class Timeouts(BaseModel):
 
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-*]{0,127}$")
+ModelT = TypeVar("ModelT", bound=BaseModel)
+TRUSTED = {"checked": True}
+"""Validation context for inputs `check` has already validated: cross-field rules are not run again."""
 
 
+def rules_from(request: type[WireRequest], renames: Mapping[str, str]) -> Callable[[type[ModelT]], type[ModelT]]:
+    """Class decorator: each input that is a field of `request` (by name, or `renames[name]`) takes that
+    field's type and constraints, so the wire model states each limit once; defaults stay the input's."""
+
+    def derive(model: type[ModelT]) -> type[ModelT]:
+        for name, field in model.model_fields.items():
+            wire = request.model_fields.get(renames.get(name, name))
+            if wire is None:
+                continue
+            annotation: Any = wire.annotation
+            derived = FieldInfo.from_annotated_attribute(annotation, field.get_default())
+            derived.metadata = [*wire.metadata, *field.metadata]
+            derived.description = field.description
+            model.__pydantic_fields__[name] = derived
+        model.model_rebuild(force=True)
+        return model
+
+    return derive
+
+
+def wire_name(name: str) -> str:
+    """The AddNodes field of NodeGroup input `name`."""
+    return _ADD_NODES_RENAMES.get(name, name)
+
+
+_ADD_NODES_RENAMES = {"vswitch_id": "v_switch_id"}
+
+
+@rules_from(AddNodesRequest, _ADD_NODES_RENAMES)
 class NodeGroupInputs(BaseModel):
-    """Everything a NodeGroup accepts; AddNodes' own limits are repeated so preview catches them."""
+    """Everything a NodeGroup accepts. The inputs AddNodes also takes get its rules (`rules_from`), and
+    its cross-field rules run on the request the inputs make (`_cross_field`)."""
 
     model_config = ConfigDict(extra="forbid")
 
     cluster_id: str
-    count: int = Field(ge=1, le=99)
+    count: int
     instance_type: str | None = None
     image_id: str | None = None
-    image_owner_alias: str | None = Field(default=None, pattern="^(system|self|others|marketplace)$")
+    image_owner_alias: str | None = None
     zone_id: str | None = None
     vswitch_id: str | None = None
-    min_count: int | None = Field(default=None, ge=1, le=99)
+    min_count: int | None = None
     host_name_prefix: str | None = Field(default=None, max_length=64)
     host_name_suffix: str | None = Field(default=None, max_length=64)
     job_queue: str | None = None
-    ecs_charge_type: str | None = Field(default=None, pattern="^(PostPaid|PrePaid)$")
-    system_disk_type: str | None = Field(
-        default=None, pattern="^(cloud_efficiency|cloud_ssd|cloud_essd|cloud)$"
-    )
-    system_disk_size: int | None = Field(default=None, ge=40, le=500)
-    compute_spot_strategy: str | None = Field(
-        default=None, pattern="^(NoSpot|SpotWithPriceLimit|SpotAsPriceGo)$"
-    )
+    ecs_charge_type: str | None = None
+    system_disk_type: str | None = None
+    system_disk_size: int | None = None
+    compute_spot_strategy: str | None = None
     compute_spot_price_limit: str | None = None
     running: bool = True
     reset_trigger: str | None = None
@@ -104,10 +142,10 @@ class NodeGroupInputs(BaseModel):
     timeouts: Timeouts = Field(default_factory=Timeouts)
     urn: str | None = None
 
-    @field_validator("cluster_id")
+    @field_validator("cluster_id", mode="before")
     @classmethod
-    def _cluster_id(cls, value: str) -> str:
-        if not _ID.match(value):
+    def _cluster_id(cls, value: Any) -> Any:
+        if isinstance(value, str) and not _ID.match(value):
             raise ValueError(f"{value!r} is not an E-HPC cluster id (e.g. ehpc-hz-FYUr32xxxx)")
         return value
 
@@ -127,7 +165,8 @@ class NodeGroupInputs(BaseModel):
     @field_validator("count", "min_count", "system_disk_size", "max_retries", mode="before")
     @classmethod
     def _strict_int(cls, value: Any) -> Any:
-        # pydantic would accept 2.0 or "2"; a count given as text is almost always a mistake.
+        # The engine sends every number as a float: a whole float is the int it was. pydantic would
+        # also accept "2"; a count given as text is almost always a mistake.
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             if isinstance(value, float) and value.is_integer():
                 return int(value)
@@ -135,12 +174,37 @@ class NodeGroupInputs(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _cross_field(self) -> NodeGroupInputs:
-        if self.min_count is not None and self.min_count > self.count:
-            raise ValueError(f"min_count ({self.min_count}) must not exceed count ({self.count})")
+    def _cross_field(self, info: ValidationInfo) -> NodeGroupInputs:
+        if info.context == TRUSTED:
+            return self
         if self.compute_spot_price_limit and self.compute_spot_strategy != "SpotWithPriceLimit":
             raise ValueError("compute_spot_price_limit needs compute_spot_strategy='SpotWithPriceLimit'")
+        try:  # the request as the user wrote it (`add_nodes_params` caps min_count for partial retries)
+            AddNodesRequest.build(**{**self.add_nodes_params(self.count), "min_count": self.min_count})
+        except RequestValidationError as exc:
+            name = next((n for n in type(self).model_fields if wire_name(n) == exc.python_field), exc.python_field)
+            raise CrossFieldError(name, exc.reason) from None
         return self
+
+    @classmethod
+    def add_nodes_inputs(cls) -> tuple[str, ...]:
+        """The inputs AddNodes fixes for the nodes it adds (what a change can only apply to new nodes)."""
+        per_call = {"cluster_id", "count", "min_count"}
+        return tuple(n for n in cls.model_fields if wire_name(n) in AddNodesRequest.model_fields
+                     and n not in per_call)
+
+    def add_nodes_params(self, count: int) -> dict[str, Any]:
+        """AddNodes' parameters (wire field names) for adding `count` nodes, ClientToken aside."""
+        params = {wire_name(n): getattr(self, n) for n in self.add_nodes_inputs() if getattr(self, n) is not None}
+        params.update(cluster_id=self.cluster_id, count=count)
+        if self.min_count is not None:
+            params["min_count"] = min(self.min_count, count)
+        return params
+
+
+def normalised(model: BaseModel) -> dict[str, Any]:
+    """The inputs the user gave, as plain values in their one canonical form."""
+    return model.model_dump(mode="json", exclude_unset=True)
 
 
 def _is_unknown(value: Any) -> bool:
@@ -159,7 +223,9 @@ def check_inputs(model: type[BaseModel], news: Mapping[str, Any]) -> tuple[BaseM
     except ValidationError as exc:
         failures = []
         for err in exc.errors():
-            prop = ".".join(str(p) for p in err["loc"]) or "(inputs)"
+            cause = (err.get("ctx") or {}).get("error")
+            blamed = cause.field if isinstance(cause, CrossFieldError) else ""
+            prop = blamed or ".".join(str(p) for p in err["loc"]) or "(inputs)"
             reason = str(err["msg"]).removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 reason = f"unknown input {prop!r}"

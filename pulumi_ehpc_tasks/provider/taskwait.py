@@ -11,7 +11,7 @@ from ..waiting import Outcome
 from ..wire import TaskInfo
 from .base import EhpcProvider
 from .inputs import Timeouts
-from .tasks import wait_with_progress
+from .waits import wait_with_progress
 
 __all__ = ["TaskWaitInputs", "TaskWaitProvider", "task_outputs"]
 
