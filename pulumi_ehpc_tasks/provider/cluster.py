@@ -7,16 +7,17 @@ Everything CreateCluster fixes replaces the cluster; only `running`, `timeouts` 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal
 
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, model_validator
 
 from ..waiting import FinishedTask
 from ..wire import NotFoundError
+from ..wire.cluster_models import CreateClusterRequest
 from .base import EhpcProvider
 from .context import LAST_TASK_OUTPUTS, Op
-from .inputs import Timeouts
+from .inputs import TRUSTED, ImageId, InstanceType, Timeouts, VpcId, VSwitchId, ZoneId, rules_from, wire_check
 from .tokens import failed_before, send_keyed
 from .unkeyed import cluster_write, run_unkeyed
 from .waits import wait_with_progress
@@ -24,53 +25,54 @@ from .waits import wait_with_progress
 __all__ = ["CLUSTER_IN_PLACE_KEYS", "ClusterInputs", "ClusterProvider"]
 
 CLUSTER_IN_PLACE_KEYS = ("running", "timeouts", "release_instances")
+_RENAMES = {"vswitch_id": "v_switch_id"}  # input name → CreateClusterRequest field, where they differ
 _NOT_SENT = {"running", "timeouts", "release_instances", "urn", "manager_instance_type", "manager_count",
              "compute_instance_type", "compute_count", "login_instance_type", "login_count"}
 
 
+@rules_from(CreateClusterRequest, _RENAMES, keep=("password",))  # the wire's is a SecretStr; ours is text
 class ClusterInputs(BaseModel):
-    """CreateCluster's main parameters, checked at preview."""
+    """CreateCluster's main parameters, checked at preview: the fields CreateCluster has take its rules
+    (`rules_from`), and the request the inputs make is judged by CreateClusterRequest (`_wire_rules`)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=2, max_length=64)
-    description: str | None = Field(default=None, min_length=2, max_length=256)
-    deploy_mode: str | None = Field(default=None, pattern="^(Standard|Simple|Tiny)$")
-    scheduler_type: str | None = Field(default=None, pattern="^(pbs|slurm|opengridscheduler|deadline|custom)$")
-    account_type: str | None = Field(default=None, pattern="^(nis|ldap)$")
+    name: str
+    description: str | None = None
+    deploy_mode: str | None = None
+    scheduler_type: Literal["pbs", "slurm", "opengridscheduler", "deadline", "custom"] | None = None
+    account_type: str | None = None
     os_tag: str | None = None
-    image_id: str | None = None
-    image_owner_alias: str | None = Field(default=None, pattern="^(system|self|others|marketplace)$")
-    vpc_id: str | None = None
-    vswitch_id: str | None = None
-    zone_id: str | None = None
+    image_id: ImageId | None = None
+    image_owner_alias: str | None = None
+    vpc_id: VpcId | None = None
+    vswitch_id: VSwitchId | None = None
+    zone_id: ZoneId | None = None
     security_group_id: str | None = None
     key_pair_name: str | None = None
-    password: str | None = Field(default=None, min_length=8, max_length=30)
-    ecs_charge_type: str | None = Field(default=None, pattern="^(PostPaid|PrePaid)$")
+    password: str | None = None
+    ecs_charge_type: str | None = None
     ha_enable: StrictBool | None = None
-    manager_instance_type: str | None = None
+    manager_instance_type: InstanceType | None = None
     manager_count: int = Field(default=1, ge=1, le=2)
-    compute_instance_type: str | None = None
+    compute_instance_type: InstanceType | None = None
     compute_count: int = Field(default=0, ge=0, le=99)
-    login_instance_type: str | None = None
+    login_instance_type: InstanceType | None = None
     login_count: int = Field(default=1, ge=0, le=1)
     running: StrictBool = True
     release_instances: StrictBool = True
     timeouts: Timeouts = Field(default_factory=Timeouts)
     urn: str | None = None
 
-    @field_validator("description")
-    @classmethod
-    def _no_url(cls, value: str | None) -> str | None:
-        if value and value.startswith(("http://", "https://")):
-            raise ValueError("must not start with http:// or https://")
-        return value
+    @model_validator(mode="after")
+    def _wire_rules(self, info: ValidationInfo) -> ClusterInputs:
+        if info.context != TRUSTED:
+            inputs = {_RENAMES.get(n, n): n for n in type(self).model_fields}
+            wire_check(CreateClusterRequest, self.create_params(), lambda field: inputs.get(field, _role_input(field)))
+        return self
 
     def create_params(self) -> dict[str, Any]:
-        params = {k: v for k, v in self.model_dump().items() if k not in _NOT_SENT and v is not None}
-        if "vswitch_id" in params:
-            params["v_switch_id"] = params.pop("vswitch_id")
+        params = {_RENAMES.get(k, k): v for k, v in self.model_dump().items() if k not in _NOT_SENT and v is not None}
         order: dict[str, dict[str, Any]] = {}
         for role in ("manager", "compute", "login"):
             spec = {"count": getattr(self, f"{role}_count")}
@@ -79,6 +81,12 @@ class ClusterInputs(BaseModel):
             order[role] = spec
         params["ecs_order"] = order
         return params
+
+
+def _role_input(field: str) -> str:
+    """`ecs_order.compute.count` → `compute_count` (the inputs flatten CreateCluster's EcsOrder)."""
+    parts = field.split(".")
+    return "_".join(parts[1:]) if parts[0] == "ecs_order" and len(parts) == 3 else field
 
 
 class ClusterProvider(EhpcProvider[ClusterInputs]):

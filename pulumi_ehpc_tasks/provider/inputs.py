@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 from pulumi.dynamic import CheckFailure
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
@@ -22,13 +22,21 @@ from ..wire.models import AddNodesRequest
 __all__ = [
     "DEFAULT_TIMEOUTS_S",
     "TRUSTED",
+    "HostNameAffix",
+    "ImageId",
+    "InstanceType",
     "NodeGroupInputs",
     "PartialFailure",
     "Timeouts",
+    "VSwitchId",
+    "VpcId",
+    "ZoneId",
     "check_inputs",
+    "failures_of",
     "normalised",
     "parse_duration_s",
     "rules_from",
+    "wire_check",
     "wire_name",
 ]
 
@@ -78,21 +86,38 @@ class Timeouts(BaseModel):
 
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-*]{0,127}$")
+
+# What E-HPC refuses, in the shapes its docs show (shared/docs/ehpc-api.md, ehpc-2024-api.md): the wire
+# models accept any text (their encoder must carry anything), the resources only what E-HPC would take.
+InstanceType = Annotated[str, Field(pattern=r"^ecs\.[a-z0-9-]+(\.[a-z0-9-]+)+$")]
+"""`ecs.<family>.<size>`, e.g. `ecs.c7.large`."""
+ImageId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")]
+"""e.g. `m-bp1...`, `centos_7_06_64_20G_alibase_20190711.vhd`."""
+VSwitchId = Annotated[str, Field(pattern=r"^vsw-[A-Za-z0-9]+$")]
+VpcId = Annotated[str, Field(pattern=r"^vpc-[A-Za-z0-9]+$")]
+ZoneId = Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z0-9]+)+-?[a-z]$")]
+"""A region id and a zone letter: `cn-hangzhou-k`, `ap-southeast-1a`."""
+HostNameAffix = Annotated[str, Field(pattern=r"^[a-z0-9-]{1,32}$")]
+"""Lower-case letters, digits and `-`, at most 32 (Linux host names)."""
 ModelT = TypeVar("ModelT", bound=BaseModel)
 TRUSTED = {"checked": True}
 """Validation context for inputs `check` has already validated: cross-field rules are not run again."""
 
 
-def rules_from(request: type[WireRequest], renames: Mapping[str, str]) -> Callable[[type[ModelT]], type[ModelT]]:
-    """Class decorator: each input that is a field of `request` (by name, or `renames[name]`) takes that
-    field's type and constraints, so the wire model states each limit once; defaults stay the input's."""
+def rules_from(
+    request: type[WireRequest], renames: Mapping[str, str], keep: tuple[str, ...] = ()
+) -> Callable[[type[ModelT]], type[ModelT]]:
+    """Class decorator: each input that is a field of `request` (by name, or `renames[name]`; not those in
+    `keep`) takes that field's type and constraints, so the wire model states each limit once; defaults
+    and the input's own extra constraints stay."""
 
     def derive(model: type[ModelT]) -> type[ModelT]:
         for name, field in model.model_fields.items():
             wire = request.model_fields.get(renames.get(name, name))
-            if wire is None:
+            if wire is None or name in keep:
                 continue
-            annotation: Any = wire.annotation
+            # An input that adds a shape of its own (`ZoneId | None`) keeps its type; the wire's limits join it.
+            annotation: Any = field.annotation if _shaped(field.annotation) else wire.annotation
             derived = FieldInfo.from_annotated_attribute(annotation, field.get_default())
             derived.metadata = [*wire.metadata, *field.metadata]
             derived.description = field.description
@@ -101,6 +126,19 @@ def rules_from(request: type[WireRequest], renames: Mapping[str, str]) -> Callab
         return model
 
     return derive
+
+
+def _shaped(annotation: Any) -> bool:
+    return get_origin(annotation) is Annotated or any(_shaped(a) for a in get_args(annotation))
+
+
+def wire_check(request: type[WireRequest], params: Mapping[str, Any], input_name: Callable[[str], str]) -> None:
+    """Build `request` from `params` so its own rules (cross-field ones included) judge them; a failure
+    names the input (`input_name` of the request's python field)."""
+    try:
+        request.build(**params)
+    except RequestValidationError as exc:
+        raise CrossFieldError(input_name(exc.python_field), exc.reason) from None
 
 
 def wire_name(name: str) -> str:
@@ -120,14 +158,14 @@ class NodeGroupInputs(BaseModel):
 
     cluster_id: str
     count: int
-    instance_type: str | None = None
-    image_id: str | None = None
+    instance_type: InstanceType | None = None
+    image_id: ImageId | None = None
     image_owner_alias: str | None = None
-    zone_id: str | None = None
-    vswitch_id: str | None = None
+    zone_id: ZoneId | None = None
+    vswitch_id: VSwitchId | None = None
     min_count: int | None = None
-    host_name_prefix: str | None = Field(default=None, max_length=64)
-    host_name_suffix: str | None = Field(default=None, max_length=64)
+    host_name_prefix: HostNameAffix | None = None
+    host_name_suffix: HostNameAffix | None = None
     job_queue: str | None = None
     ecs_charge_type: str | None = None
     system_disk_type: str | None = None
@@ -179,11 +217,10 @@ class NodeGroupInputs(BaseModel):
             return self
         if self.compute_spot_price_limit and self.compute_spot_strategy != "SpotWithPriceLimit":
             raise ValueError("compute_spot_price_limit needs compute_spot_strategy='SpotWithPriceLimit'")
-        try:  # the request as the user wrote it (`add_nodes_params` caps min_count for partial retries)
-            AddNodesRequest.build(**{**self.add_nodes_params(self.count), "min_count": self.min_count})
-        except RequestValidationError as exc:
-            name = next((n for n in type(self).model_fields if wire_name(n) == exc.python_field), exc.python_field)
-            raise CrossFieldError(name, exc.reason) from None
+        inputs = {wire_name(n): n for n in type(self).model_fields}
+        # The request as the user wrote it (`add_nodes_params` caps min_count for partial retries).
+        params = {**self.add_nodes_params(self.count), "min_count": self.min_count}
+        wire_check(AddNodesRequest, params, lambda field: inputs.get(field, field))
         return self
 
     @classmethod
@@ -221,13 +258,18 @@ def check_inputs(model: type[BaseModel], news: Mapping[str, Any]) -> tuple[BaseM
     try:
         return model.model_validate(known), []
     except ValidationError as exc:
-        failures = []
-        for err in exc.errors():
-            cause = (err.get("ctx") or {}).get("error")
-            blamed = cause.field if isinstance(cause, CrossFieldError) else ""
-            prop = blamed or ".".join(str(p) for p in err["loc"]) or "(inputs)"
-            reason = str(err["msg"]).removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                reason = f"unknown input {prop!r}"
-            failures.append(CheckFailure(prop, reason))
-        return None, failures
+        return None, failures_of(exc)
+
+
+def failures_of(exc: ValidationError) -> list[CheckFailure]:
+    """One failure per error, naming the input (the one a cross-field rule blames, if any)."""
+    failures = []
+    for err in exc.errors():
+        cause = (err.get("ctx") or {}).get("error")
+        blamed = cause.field if isinstance(cause, CrossFieldError) else ""
+        prop = blamed or ".".join(str(p) for p in err["loc"]) or "(inputs)"
+        reason = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            reason = f"unknown input {prop!r}"
+        failures.append(CheckFailure(prop, reason))
+    return failures
