@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from dataclasses import dataclass, field
+
 from ..wire import EhpcClient, NodeInfo, NotFoundError
 from ..wire.actions import ACTIONS
 
@@ -19,7 +23,15 @@ _PAGE = 100
 
 
 def list_compute_nodes(client: EhpcClient, cluster_id: str) -> dict[str, NodeInfo]:
-    """Every compute node of the cluster that is not on its way out, by instance id."""
+    """Every compute node of the cluster that is not on its way out, by instance id.
+
+    The listing began after this call did, so it shows every effect the caller already knows of;
+    concurrent callers on one cluster share it (`_NodeListings`).
+    """
+    return dict(_LISTINGS.get(client, cluster_id))
+
+
+def _fetch_compute_nodes(client: EhpcClient, cluster_id: str) -> dict[str, NodeInfo]:
     nodes: dict[str, NodeInfo] = {}
     page = 1
     while True:
@@ -30,6 +42,58 @@ def list_compute_nodes(client: EhpcClient, cluster_id: str) -> dict[str, NodeInf
         if page * _PAGE >= resp.total_count or not resp.nodes:
             return nodes
         page += 1
+
+
+@dataclass
+class _Listing:
+    started: float
+    done: threading.Event = field(default_factory=threading.Event)
+    nodes: dict[str, NodeInfo] = field(default_factory=dict)
+    error: BaseException | None = None
+
+
+class _NodeListings:
+    """Single-flight listings of each cluster's compute nodes, shared by the provider's threads.
+
+    Sixteen 99-node groups finishing together used to page through all 1,600 nodes sixteen times
+    (256 ListNodes); a caller now joins a listing that started after it asked, or starts one, so a
+    burst costs one or two listings. A listing that started before the caller asked may predate
+    what the caller knows (its own task's end), so it is never reused for that caller.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._latest: dict[tuple[str, str, str], _Listing] = {}
+
+    def get(self, client: EhpcClient, cluster_id: str) -> dict[str, NodeInfo]:
+        asked = time.monotonic()
+        key = (client.endpoint, client.credentials.access_key_id, cluster_id)
+        while True:
+            with self._lock:
+                listing = self._latest.get(key)
+                fresh = listing is not None and listing.started >= asked
+                start = not fresh and (listing is None or listing.done.is_set())
+                if start:
+                    listing = self._latest[key] = _Listing(time.monotonic())
+            assert listing is not None
+            if start:
+                try:
+                    listing.nodes = _fetch_compute_nodes(client, cluster_id)
+                except BaseException as exc:
+                    listing.error = exc
+                    raise
+                finally:
+                    listing.done.set()
+                return listing.nodes
+            listing.done.wait()
+            if fresh:
+                if listing.error is not None:
+                    raise listing.error
+                return listing.nodes
+            # It started before we asked: wait for it to end, then join or start the next one.
+
+
+_LISTINGS = _NodeListings()
 
 
 def cluster_status(client: EhpcClient, cluster_id: str) -> str:

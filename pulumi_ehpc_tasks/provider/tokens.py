@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from ..wire import Outcome, TaskStatus
+from ..wire import EhpcError, Outcome, TaskStatus
 from ..wire.actions import ACTIONS
 from .context import Op
 
@@ -94,5 +94,11 @@ def failed_before(op: Op, task_id: str, issued_at: float) -> bool:
     replay of an earlier call with the same token. Its failure is over; replaying it on every
     `pulumi up` would make the failure permanent, so the caller moves to the next token generation.
     """
-    status = _RECENT.status(op, task_id, issued_at)
+    try:
+        status = _RECENT.status(op, task_id, issued_at)
+    except EhpcError:
+        # Not known to have failed: the wait that follows rides out outages with its own backoff, and
+        # a replayed failure then fails this run only (the next run checks again). Failing here made
+        # a brief outage right after AddNodes fail the whole `up` (issue 15's flaky restart scenario).
+        return False
     return status is not None and status.outcome is Outcome.FAILURE
