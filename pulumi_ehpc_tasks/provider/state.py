@@ -63,11 +63,12 @@ class _NodeListings:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._latest: dict[tuple[str, str, str], _Listing] = {}
+        # Keyed by the client object: every resource of one connection shares its client (settings).
+        self._latest: dict[tuple[EhpcClient, str], _Listing] = {}
 
     def get(self, client: EhpcClient, cluster_id: str) -> dict[str, NodeInfo]:
         asked = time.monotonic()
-        key = (client.endpoint, client.credentials.access_key_id, cluster_id)
+        key = (client, cluster_id)
         while True:
             with self._lock:
                 listing = self._latest.get(key)

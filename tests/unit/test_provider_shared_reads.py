@@ -78,7 +78,7 @@ def test_callers_get_their_own_copy() -> None:
     assert len(list_compute_nodes(cluster, "c-copy")) == 2  # type: ignore[arg-type]
 
 
-def test_clusters_and_endpoints_do_not_share() -> None:
+def test_clients_do_not_share() -> None:
     a, b = _Cluster(1, "https://a.test"), _Cluster(2, "https://b.test")
     assert len(list_compute_nodes(a, "c-x")) == 1  # type: ignore[arg-type]
     assert len(list_compute_nodes(b, "c-x")) == 2  # type: ignore[arg-type]
