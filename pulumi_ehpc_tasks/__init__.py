@@ -4,7 +4,33 @@ Resources: `NodeGroup`, `Cluster`, `TaskWait`; component: `NodePool`. The wire c
 the emulator live in `pulumi_ehpc_tasks.wire`, `.waiting` and `.emulator`.
 """
 
-from .provider import Cluster, NodeGroup, NodeGroupError, NodePool, PartialFailure, Placement, TaskWait
+from .provider import (
+    Cluster,
+    ClusterArgs,
+    InvalidInputsError,
+    NodeGroup,
+    NodeGroupArgs,
+    NodeGroupError,
+    NodePool,
+    NodePoolArgs,
+    PartialFailure,
+    Placement,
+    TaskWait,
+    TaskWaitArgs,
+)
 
-__all__ = ["Cluster", "NodeGroup", "NodeGroupError", "NodePool", "PartialFailure", "Placement", "TaskWait"]
+__all__ = [
+    "Cluster",
+    "ClusterArgs",
+    "InvalidInputsError",
+    "NodeGroup",
+    "NodeGroupArgs",
+    "NodeGroupError",
+    "NodePool",
+    "NodePoolArgs",
+    "PartialFailure",
+    "Placement",
+    "TaskWait",
+    "TaskWaitArgs",
+]
 __version__ = "0.1.0"

@@ -6,13 +6,13 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pulumi.dynamic import CheckResult, ConfigureRequest, ResourceProvider
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
+from .context import Op
 from .errors import install_clean_errors
 from .host_tuning import raise_provider_workers
-from .inputs import check_inputs
+from .inputs import TRUSTED, check_inputs, normalised
 from .settings import ProviderSettings, settings_from_config
-from .tasks import Op
 
 __all__ = ["EhpcProvider"]
 
@@ -39,10 +39,24 @@ class EhpcProvider(ResourceProvider, Generic[InputsT]):
 
     @classmethod
     def _inputs(cls, props: Mapping[str, Any]) -> InputsT:
+        """The inputs `check` validated and normalised (they come back from the engine as plain values)."""
         fields = set(cls.INPUTS.model_fields)
-        model = cls.INPUTS.model_validate({k: v for k, v in props.items() if k in fields and v is not None})
-        return model  # type: ignore[return-value]
+        known = {k: v for k, v in props.items() if k in fields and v is not None}
+        return cls.INPUTS.model_validate(known, context=TRUSTED)  # type: ignore[return-value]
+
+    @classmethod
+    def _comparable(cls, props: Mapping[str, Any]) -> dict[str, Any]:
+        """The inputs as `check` normalises them, so one value spelt two ways (`"1h"`, `3600`) is no change;
+        as they are when they do not parse (unknowns during preview)."""
+        try:
+            return normalised(cls._inputs(props))
+        except ValidationError:
+            return dict(props)
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        _, failures = check_inputs(self.INPUTS, news)
-        return CheckResult(news, failures)
+        """Validate every input, naming the property; return them normalised (whole numbers as int,
+        durations in seconds, ...) for the other calls to use."""
+        model, failures = check_inputs(self.INPUTS, news)
+        if model is None:
+            return CheckResult(news, failures)
+        return CheckResult({**news, **normalised(model)}, failures)

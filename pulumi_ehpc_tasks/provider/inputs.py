@@ -7,20 +7,37 @@ other resources) are left alone during preview and checked at `up`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 from pulumi.dynamic import CheckFailure
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic.fields import FieldInfo
+
+from ..wire import RequestValidationError
+from ..wire._base import CrossFieldError, WireRequest
+from ..wire.models import AddNodesRequest
 
 __all__ = [
     "DEFAULT_TIMEOUTS_S",
+    "TRUSTED",
+    "HostNameAffix",
+    "ImageId",
+    "InstanceType",
     "NodeGroupInputs",
     "PartialFailure",
     "Timeouts",
+    "VSwitchId",
+    "VpcId",
+    "ZoneId",
     "check_inputs",
+    "failures_of",
+    "normalised",
     "parse_duration_s",
+    "rules_from",
+    "wire_check",
+    "wire_name",
 ]
 
 # E-HPC creates can take an hour (Terraform alicloud uses 60 min for its v1 cluster create).
@@ -70,31 +87,90 @@ class Timeouts(BaseModel):
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-*]{0,127}$")
 
+# What E-HPC refuses, in the shapes its docs show (shared/docs/ehpc-api.md, ehpc-2024-api.md): the wire
+# models accept any text (their encoder must carry anything), the resources only what E-HPC would take.
+InstanceType = Annotated[str, Field(pattern=r"^ecs\.[a-z0-9-]+(\.[a-z0-9-]+)+$")]
+"""`ecs.<family>.<size>`, e.g. `ecs.c7.large`."""
+ImageId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")]
+"""e.g. `m-bp1...`, `centos_7_06_64_20G_alibase_20190711.vhd`."""
+VSwitchId = Annotated[str, Field(pattern=r"^vsw-[A-Za-z0-9]+$")]
+VpcId = Annotated[str, Field(pattern=r"^vpc-[A-Za-z0-9]+$")]
+ZoneId = Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z0-9]+)+-?[a-z]$")]
+"""A region id and a zone letter: `cn-hangzhou-k`, `ap-southeast-1a`."""
+HostNameAffix = Annotated[str, Field(pattern=r"^[a-z0-9-]{1,32}$")]
+"""Lower-case letters, digits and `-`, at most 32 (Linux host names)."""
+ModelT = TypeVar("ModelT", bound=BaseModel)
+TRUSTED = {"checked": True}
+"""Validation context for inputs `check` has already validated: cross-field rules are not run again."""
 
+
+def rules_from(
+    request: type[WireRequest], renames: Mapping[str, str], keep: tuple[str, ...] = ()
+) -> Callable[[type[ModelT]], type[ModelT]]:
+    """Class decorator: each input that is a field of `request` (by name, or `renames[name]`; not those in
+    `keep`) takes that field's type and constraints, so the wire model states each limit once; defaults
+    and the input's own extra constraints stay."""
+
+    def derive(model: type[ModelT]) -> type[ModelT]:
+        for name, field in model.model_fields.items():
+            wire = request.model_fields.get(renames.get(name, name))
+            if wire is None or name in keep:
+                continue
+            # An input that adds a shape of its own (`ZoneId | None`) keeps its type; the wire's limits join it.
+            annotation: Any = field.annotation if _shaped(field.annotation) else wire.annotation
+            derived = FieldInfo.from_annotated_attribute(annotation, field.get_default())
+            derived.metadata = [*wire.metadata, *field.metadata]
+            derived.description = field.description
+            model.__pydantic_fields__[name] = derived
+        model.model_rebuild(force=True)
+        return model
+
+    return derive
+
+
+def _shaped(annotation: Any) -> bool:
+    return get_origin(annotation) is Annotated or any(_shaped(a) for a in get_args(annotation))
+
+
+def wire_check(request: type[WireRequest], params: Mapping[str, Any], input_name: Callable[[str], str]) -> None:
+    """Build `request` from `params` so its own rules (cross-field ones included) judge them; a failure
+    names the input (`input_name` of the request's python field)."""
+    try:
+        request.build(**params)
+    except RequestValidationError as exc:
+        raise CrossFieldError(input_name(exc.python_field), exc.reason) from None
+
+
+def wire_name(name: str) -> str:
+    """The AddNodes field of NodeGroup input `name`."""
+    return _ADD_NODES_RENAMES.get(name, name)
+
+
+_ADD_NODES_RENAMES = {"vswitch_id": "v_switch_id"}
+
+
+@rules_from(AddNodesRequest, _ADD_NODES_RENAMES)
 class NodeGroupInputs(BaseModel):
-    """Everything a NodeGroup accepts; AddNodes' own limits are repeated so preview catches them."""
+    """Everything a NodeGroup accepts. The inputs AddNodes also takes get its rules (`rules_from`), and
+    its cross-field rules run on the request the inputs make (`_cross_field`)."""
 
     model_config = ConfigDict(extra="forbid")
 
     cluster_id: str
-    count: int = Field(ge=1, le=99)
-    instance_type: str | None = None
-    image_id: str | None = None
-    image_owner_alias: str | None = Field(default=None, pattern="^(system|self|others|marketplace)$")
-    zone_id: str | None = None
-    vswitch_id: str | None = None
-    min_count: int | None = Field(default=None, ge=1, le=99)
-    host_name_prefix: str | None = Field(default=None, max_length=64)
-    host_name_suffix: str | None = Field(default=None, max_length=64)
+    count: int
+    instance_type: InstanceType | None = None
+    image_id: ImageId | None = None
+    image_owner_alias: str | None = None
+    zone_id: ZoneId | None = None
+    vswitch_id: VSwitchId | None = None
+    min_count: int | None = None
+    host_name_prefix: HostNameAffix | None = None
+    host_name_suffix: HostNameAffix | None = None
     job_queue: str | None = None
-    ecs_charge_type: str | None = Field(default=None, pattern="^(PostPaid|PrePaid)$")
-    system_disk_type: str | None = Field(
-        default=None, pattern="^(cloud_efficiency|cloud_ssd|cloud_essd|cloud)$"
-    )
-    system_disk_size: int | None = Field(default=None, ge=40, le=500)
-    compute_spot_strategy: str | None = Field(
-        default=None, pattern="^(NoSpot|SpotWithPriceLimit|SpotAsPriceGo)$"
-    )
+    ecs_charge_type: str | None = None
+    system_disk_type: str | None = None
+    system_disk_size: int | None = None
+    compute_spot_strategy: str | None = None
     compute_spot_price_limit: str | None = None
     running: bool = True
     reset_trigger: str | None = None
@@ -104,10 +180,10 @@ class NodeGroupInputs(BaseModel):
     timeouts: Timeouts = Field(default_factory=Timeouts)
     urn: str | None = None
 
-    @field_validator("cluster_id")
+    @field_validator("cluster_id", mode="before")
     @classmethod
-    def _cluster_id(cls, value: str) -> str:
-        if not _ID.match(value):
+    def _cluster_id(cls, value: Any) -> Any:
+        if isinstance(value, str) and not _ID.match(value):
             raise ValueError(f"{value!r} is not an E-HPC cluster id (e.g. ehpc-hz-FYUr32xxxx)")
         return value
 
@@ -127,7 +203,8 @@ class NodeGroupInputs(BaseModel):
     @field_validator("count", "min_count", "system_disk_size", "max_retries", mode="before")
     @classmethod
     def _strict_int(cls, value: Any) -> Any:
-        # pydantic would accept 2.0 or "2"; a count given as text is almost always a mistake.
+        # The engine sends every number as a float: a whole float is the int it was. pydantic would
+        # also accept "2"; a count given as text is almost always a mistake.
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             if isinstance(value, float) and value.is_integer():
                 return int(value)
@@ -135,12 +212,36 @@ class NodeGroupInputs(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _cross_field(self) -> NodeGroupInputs:
-        if self.min_count is not None and self.min_count > self.count:
-            raise ValueError(f"min_count ({self.min_count}) must not exceed count ({self.count})")
+    def _cross_field(self, info: ValidationInfo) -> NodeGroupInputs:
+        if info.context == TRUSTED:
+            return self
         if self.compute_spot_price_limit and self.compute_spot_strategy != "SpotWithPriceLimit":
             raise ValueError("compute_spot_price_limit needs compute_spot_strategy='SpotWithPriceLimit'")
+        inputs = {wire_name(n): n for n in type(self).model_fields}
+        # The request as the user wrote it (`add_nodes_params` caps min_count for partial retries).
+        params = {**self.add_nodes_params(self.count), "min_count": self.min_count}
+        wire_check(AddNodesRequest, params, lambda field: inputs.get(field, field))
         return self
+
+    @classmethod
+    def add_nodes_inputs(cls) -> tuple[str, ...]:
+        """The inputs AddNodes fixes for the nodes it adds (what a change can only apply to new nodes)."""
+        per_call = {"cluster_id", "count", "min_count"}
+        return tuple(n for n in cls.model_fields if wire_name(n) in AddNodesRequest.model_fields
+                     and n not in per_call)
+
+    def add_nodes_params(self, count: int) -> dict[str, Any]:
+        """AddNodes' parameters (wire field names) for adding `count` nodes, ClientToken aside."""
+        params = {wire_name(n): getattr(self, n) for n in self.add_nodes_inputs() if getattr(self, n) is not None}
+        params.update(cluster_id=self.cluster_id, count=count)
+        if self.min_count is not None:
+            params["min_count"] = min(self.min_count, count)
+        return params
+
+
+def normalised(model: BaseModel) -> dict[str, Any]:
+    """The inputs the user gave, as plain values in their one canonical form."""
+    return model.model_dump(mode="json", exclude_unset=True)
 
 
 def _is_unknown(value: Any) -> bool:
@@ -157,11 +258,18 @@ def check_inputs(model: type[BaseModel], news: Mapping[str, Any]) -> tuple[BaseM
     try:
         return model.model_validate(known), []
     except ValidationError as exc:
-        failures = []
-        for err in exc.errors():
-            prop = ".".join(str(p) for p in err["loc"]) or "(inputs)"
-            reason = str(err["msg"]).removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                reason = f"unknown input {prop!r}"
-            failures.append(CheckFailure(prop, reason))
-        return None, failures
+        return None, failures_of(exc)
+
+
+def failures_of(exc: ValidationError) -> list[CheckFailure]:
+    """One failure per error, naming the input (the one a cross-field rule blames, if any)."""
+    failures = []
+    for err in exc.errors():
+        cause = (err.get("ctx") or {}).get("error")
+        blamed = cause.field if isinstance(cause, CrossFieldError) else ""
+        prop = blamed or ".".join(str(p) for p in err["loc"]) or "(inputs)"
+        reason = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            reason = f"unknown input {prop!r}"
+        failures.append(CheckFailure(prop, reason))
+    return failures

@@ -8,7 +8,7 @@ Changing what AddNodes fixes at creation (instance type, image, zone, vswitch, .
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
@@ -16,64 +16,20 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from ..waiting import FinishedTask, Outcome
 from ..wire import NodeInfo, NotFoundError
 from .base import EhpcProvider
+from .context import LAST_TASK_OUTPUTS, Op
 from .errors import register_user_facing
 from .inputs import NodeGroupInputs, PartialFailure
-from .tasks import (
-    MAX_TOKEN_GENERATIONS,
-    Op,
-    client_token,
-    failed_before,
-    issue_unkeyed,
-    list_compute_nodes,
-    wait_with_progress,
-)
+from .state import list_compute_nodes
+from .tokens import failed_before, send_keyed
+from .unkeyed import node_write, run_unkeyed
+from .waits import wait_with_progress
 
 __all__ = ["NODE_GROUP_REPLACE_KEYS", "NodeGroupError", "NodeGroupProvider"]
 
 # AddNodes fixes these for the nodes it adds; a change can only be applied by new nodes.
-NODE_GROUP_REPLACE_KEYS = (
-    "cluster_id",
-    "instance_type",
-    "image_id",
-    "image_owner_alias",
-    "zone_id",
-    "vswitch_id",
-    "ecs_charge_type",
-    "system_disk_type",
-    "system_disk_size",
-    "compute_spot_strategy",
-    "compute_spot_price_limit",
-    "host_name_prefix",
-    "host_name_suffix",
-    "job_queue",
-)
+NODE_GROUP_REPLACE_KEYS = ("cluster_id", *NodeGroupInputs.add_nodes_inputs())
 # Inputs that only steer the provider (or future adds): updated in place.
-_IN_PLACE_KEYS = (
-    "count",
-    "running",
-    "reset_trigger",
-    "min_count",
-    "partial_failure",
-    "max_retries",
-    "release_instances",
-    "timeouts",
-)
-# Wire names of AddNodes parameters, by input name.
-_ADD_PARAMS = {
-    "instance_type": "instance_type",
-    "image_id": "image_id",
-    "image_owner_alias": "image_owner_alias",
-    "zone_id": "zone_id",
-    "vswitch_id": "v_switch_id",
-    "ecs_charge_type": "ecs_charge_type",
-    "system_disk_type": "system_disk_type",
-    "system_disk_size": "system_disk_size",
-    "compute_spot_strategy": "compute_spot_strategy",
-    "compute_spot_price_limit": "compute_spot_price_limit",
-    "host_name_prefix": "host_name_prefix",
-    "host_name_suffix": "host_name_suffix",
-    "job_queue": "job_queue",
-}
+_IN_PLACE_KEYS = tuple(k for k in NodeGroupInputs.model_fields if k not in NODE_GROUP_REPLACE_KEYS and k != "urn")
 
 
 class NodeGroupError(Exception):
@@ -118,97 +74,57 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
     INPUTS = NodeGroupInputs
 
     # -- helpers ---------------------------------------------------------------------------
-    @staticmethod
-    def _add_params(inputs: NodeGroupInputs) -> dict[str, Any]:
-        values = inputs.model_dump()
-        return {wire: values[name] for name, wire in _ADD_PARAMS.items() if values.get(name) is not None}
-
     def _add(self, op: Op, inputs: NodeGroupInputs, count: int, purpose: str, adds: _Adds) -> FinishedTask:
         """AddNodes `count` nodes and wait; re-attach to an earlier identical call instead of duplicating."""
-        params = self._add_params(inputs)
-        if inputs.min_count is not None:
-            params["min_count"] = min(inputs.min_count, count)
-        for generation in range(MAX_TOKEN_GENERATIONS):
-            token = client_token(op.urn, purpose, {**params, "count": count}, generation)
-            resp = op.client.add_nodes(cluster_id=op.cluster_id, count=count, client_token=token, **params)
+        params = inputs.add_nodes_params(count)
+
+        def attempt(token: str) -> FinishedTask | None:
+            resp = op.client.add_nodes(client_token=token, **params)
             if failed_before(op, resp.task_id, time.monotonic()):
                 op.info(f"AddNodes task {resp.task_id} (an earlier attempt) had failed; asking again")
-                continue
+                return None
             op.info(f"AddNodes task {resp.task_id}: adding {count} node(s) to {op.cluster_id}")
             finished = wait_with_progress(op, resp.task_id, "AddNodes", inputs.timeouts.create)
             live = list_compute_nodes(op.client, op.cluster_id)
-            listed = [i.instance_id for i in finished.task.result.instances]
+            listed = finished.task.result.instance_ids
             if listed and not any(i in live for i in listed):
-                # A token from an earlier incarnation whose nodes are gone: the next generation is new.
-                continue
+                return None  # a token from an earlier incarnation whose nodes are gone
             adds.absorb(finished, live)
             return finished
-        raise RuntimeError(f"AddNodes kept answering with tasks whose nodes are gone ({MAX_TOKEN_GENERATIONS} tokens)")
+
+        # The token's seed leaves the cluster out (it is in the URN's resource already), as it always has.
+        seed = {k: v for k, v in params.items() if k != "cluster_id"}
+        return send_keyed(op, "AddNodes", purpose, seed, attempt)
 
     def _delete(self, op: Op, instance_ids: Sequence[str], release: bool, timeout_s: float) -> None:
         """DeleteNodes those of `instance_ids` that still exist, and wait until they are gone."""
         live = list_compute_nodes(op.client, op.cluster_id)
         targets = [i for i in instance_ids if i in live]
-        if not targets:
-            return
-
-        def send() -> str:
-            resp = op.client.delete_nodes(cluster_id=op.cluster_id, instance_ids=targets, release_instance=release)
-            return resp.task_id
-
-        def gone(nodes: Mapping[str, NodeInfo]) -> bool:
-            return not any(i in nodes for i in targets)
-
-        task_id = issue_unkeyed(op, send, targets, gone, task_type="DeleteComputes", timeout_s=timeout_s)
-        if task_id is None:
-            return
-        op.info(f"DeleteNodes task {task_id}: deleting {len(targets)} node(s) from {op.cluster_id}")
-        wait_with_progress(op, task_id, "DeleteNodes", timeout_s).raise_for_outcome()
+        if targets:
+            write = node_write(op, "DeleteNodes", targets, release_instance=release)
+            run_unkeyed(op, write, f"deleting {len(targets)} node(s) from {op.cluster_id}", timeout_s)
 
     def _node_task(self, op: Op, action: str, instance_ids: Sequence[str], timeout_s: float) -> None:
         """StopNodes / StartNodes / ResetNodes on `instance_ids` and wait (never blindly re-sent)."""
-        if not instance_ids:
-            return
-        senders: dict[str, Callable[..., Any]] = {
-            "StopNodes": op.client.stop_nodes,
-            "StartNodes": op.client.start_nodes,
-            "ResetNodes": op.client.reset_nodes,
-        }
-        send_action = senders[action]
-        target_status = {"StopNodes": "stopped", "StartNodes": "running"}.get(action)
+        if instance_ids:
+            what = f"{len(instance_ids)} node(s) of {op.cluster_id}"
+            run_unkeyed(op, node_write(op, action, instance_ids), what, timeout_s)
 
-        def send() -> str:
-            return str(send_action(op.cluster_id, instance_ids=list(instance_ids)).task_id)
-
-        def done(nodes: Mapping[str, NodeInfo]) -> bool:
-            return target_status is not None and all(
-                nodes[i].status.lower() == target_status for i in instance_ids if i in nodes
-            )
-
-        task_type = {"StopNodes": "StopComputes", "StartNodes": "StartComputes", "ResetNodes": "ResetCompute"}[action]
-        task_id = issue_unkeyed(op, send, instance_ids, done, task_type=task_type, timeout_s=timeout_s,
-                                visible_effect=target_status is not None)
-        if task_id is None:
-            return
-        op.info(f"{action} task {task_id}: {len(instance_ids)} node(s) of {op.cluster_id}")
-        wait_with_progress(op, task_id, action, timeout_s).raise_for_outcome()
-
-    def _grow(self, op: Op, inputs: NodeGroupInputs, want: int, purpose: str, adds: _Adds) -> None:
-        """Add nodes until `adds` holds `want` of them, applying the partial-failure policy."""
-        missing = want - len(adds.instances)
-        finished = self._add(op, inputs, missing, purpose, adds)
+    def _grow(self, op: Op, inputs: NodeGroupInputs, need: int, purpose: str, adds: _Adds) -> None:
+        """Add `need` new nodes into `adds`, applying the partial-failure policy."""
+        finished = self._add(op, inputs, need, purpose, adds)
         if finished.outcome is Outcome.FAILURE:
             self._rollback(op, inputs, adds)
             finished.raise_for_outcome()
         attempt = 0
-        while len(adds.instances) < want and inputs.partial_failure is PartialFailure.RETRY:
+        while len(adds.instances) < need and inputs.partial_failure is PartialFailure.RETRY:
             if attempt >= inputs.max_retries:
                 break
             attempt += 1
-            missing = want - len(adds.instances)
-            op.warning(f"AddNodes added {want - missing} of {want}; retry {attempt}/{inputs.max_retries} for {missing}")
+            missing = need - len(adds.instances)
+            op.warning(f"AddNodes added {need - missing} of {need}; retry {attempt}/{inputs.max_retries} for {missing}")
             self._add(op, inputs, missing, f"{purpose}/retry-{attempt}", adds)
-        short = want - len(adds.instances)
+        short = need - len(adds.instances)
         if short <= 0:
             return
         task = adds.last.task if adds.last else None
@@ -217,12 +133,12 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
             self._rollback(op, inputs, adds)
             raise NodeGroupError(
                 f"AddNodes task {task.task_id if task else '?'} on {op.cluster_id} ended PartialFail: "
-                f"{want - short} of {want} nodes were added and have been deleted again "
+                f"{need - short} of {need} nodes were added and have been deleted again "
                 f"(partial_failure='rollback'). Errors: {summary}. Fix the cause (capacity, quota, "
                 "instance type) or use partial_failure='accept'/'retry', then run `pulumi up` again."
             )
         op.warning(
-            f"AddNodes task {task.task_id if task else '?'} ended PartialFail: {want - short} of {want} nodes added, "
+            f"AddNodes task {task.task_id if task else '?'} ended PartialFail: {need - short} of {need} nodes added, "
             f"{short} failed ({summary}). Kept them (partial_failure='{inputs.partial_failure.value}'); "
             "the outputs list the failures and the next `pulumi up` adds the missing nodes."
         )
@@ -245,10 +161,9 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
     ) -> dict[str, Any]:
         instances = [*prior, *adds.instances]
         outs = {k: v for k, v in props.items() if not k.startswith("__")}
-        for key in ("task_id", "task_type", "task_status", "steps", "errors"):
+        for key in (*LAST_TASK_OUTPUTS, "errors"):
             if olds and outs.get(key) is None:
                 outs[key] = olds.get(key)
-        last = op.last.task if op.last else None
         outs.update(
             instance_ids=[i["instance_id"] for i in instances],
             instances=instances,
@@ -256,21 +171,16 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
         )
         if adds.last is not None:
             outs["errors"] = adds.errors
-        if last is not None:
-            outs.update(
-                task_id=last.task_id,
-                task_type=last.task_type,
-                task_status=last.raw_status,
-                steps={"current": last.current_step, "total": last.total_steps},
-            )
+        outs.update(op.task_outputs())
         return outs
 
     # -- the provider protocol -----------------------------------------------------------------
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = [k for k in NODE_GROUP_REPLACE_KEYS if olds.get(k) != news.get(k)]
-        changed = [k for k in _IN_PLACE_KEYS if olds.get(k) != news.get(k)]
+        old, new = self._comparable(olds), self._comparable(news)
+        replaces = [k for k in NODE_GROUP_REPLACE_KEYS if old.get(k) != new.get(k)]
+        changed = [k for k in _IN_PLACE_KEYS if old.get(k) != new.get(k)]
         have = len(olds.get("instance_ids") or [])
-        if "count" not in changed and news.get("count") is not None and have != news.get("count"):
+        if "count" not in changed and new.get("count") is not None and have != new.get("count"):
             changed.append("count")  # nodes removed out-of-band (seen by refresh): restore the count
         return DiffResult(
             changes=bool(replaces or changed),
@@ -283,7 +193,7 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
         inputs = self._inputs(props)
         op = self._op(inputs.cluster_id, inputs.urn)
         adds = _Adds()
-        self._grow(op, inputs, inputs.count, "create", adds)
+        self._grow(op, inputs, inputs.count, "create", adds)  # nothing yet: every node is new
         if not inputs.running:
             self._node_task(op, "StopNodes", [i["instance_id"] for i in adds.instances], inputs.timeouts.create)
         first = adds.last.task.task_id if adds.last else "none"
@@ -298,9 +208,7 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
         adds = _Adds()
         if len(prior) < inputs.count:
             have = sorted(i["instance_id"] for i in prior)
-            adds.instances = []
             purpose = f"scale:{','.join(have)}->{inputs.count}"
-            # _grow counts only new instances; ask for the difference.
             self._grow(op, inputs, inputs.count - len(prior), purpose, adds)
         elif len(prior) > inputs.count:
             victims = self._pick_victims(prior, live, len(prior) - inputs.count)

@@ -7,25 +7,20 @@ placement and adds shards, never reshuffling nodes between groups.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import pulumi
+from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import Unpack
 
-from .resources import NodeGroup
+from .args import NodeGroupArgs, NodePoolArgs, NodePoolArgsDict, Placement
+from .resources import NodeGroup, resource_inputs
 
-__all__ = ["MAX_NODES_PER_GROUP", "NodePool", "Placement", "Shard", "plan_shards"]
+__all__ = ["MAX_NODES_PER_GROUP", "NodePool", "Placement", "PoolInputs", "Shard", "plan_shards"]
 
 MAX_NODES_PER_GROUP = 99  # AddNodes' Count limit
-
-
-@dataclass(frozen=True)
-class Placement:
-    """Where a part of the pool goes; both fields optional (the cluster's defaults apply)."""
-
-    zone_id: str | None = None
-    vswitch_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,7 +50,16 @@ def plan_shards(count: int, placements: Sequence[Placement], max_per_group: int 
     return shards
 
 
-def _placement(value: Placement | dict[str, Any]) -> Placement:
+class PoolInputs(BaseModel):
+    """What NodePool itself takes; the rest goes to each NodeGroup, which checks it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    count: int = Field(ge=0)
+    max_per_group: int = Field(default=MAX_NODES_PER_GROUP, ge=1, le=MAX_NODES_PER_GROUP)
+
+
+def _placement(value: Placement | Mapping[str, Any]) -> Placement:
     if isinstance(value, Placement):
         return value
     unknown = set(value) - {"zone_id", "vswitch_id"}
@@ -73,39 +77,43 @@ class NodePool(pulumi.ComponentResource):
                     placements=[{"zone_id": "cn-hangzhou-j"}, {"zone_id": "cn-hangzhou-k"}])
     pulumi.export("solver_ips", pool.instances.apply(lambda xs: [x["ip"] for x in xs]))
     ```
-    Other keyword arguments go to every NodeGroup (instance_type, image_id, partial_failure, timeouts, ...).
+    The inputs are `NodePoolArgs`' properties; all but cluster_id, count, placements and max_per_group
+    go to every NodeGroup.
     """
 
     instance_ids: pulumi.Output[list[str]]
+    """Instance ids of every node of every group."""
     instances: pulumi.Output[list[dict[str, str]]]
+    """`instance_id`, `ip`, `hostname`, `role` of every node."""
     failed_count: pulumi.Output[int]
+    """How many nodes could not be added, over all groups."""
 
+    @overload
+    def __init__(self, name: str, args: NodePoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        ...
+
+    @overload
     def __init__(
-        self,
-        name: str,
-        *,
-        cluster_id: pulumi.Input[str],
-        count: int,
-        placements: Sequence[Placement | dict[str, Any]] | None = None,
-        max_per_group: int = MAX_NODES_PER_GROUP,
-        opts: pulumi.ResourceOptions | None = None,
-        **node_options: Any,
+        self, name: str, opts: pulumi.ResourceOptions | None = None, **kwargs: Unpack[NodePoolArgsDict]
     ) -> None:
+        ...
+
+    def __init__(self, name: str, *args: Any, **kwargs: Any) -> None:
+        inputs, opts = resource_inputs("NodePool", name, NodePoolArgs, PoolInputs, args, kwargs)
         super().__init__("ehpc:index:NodePool", name, None, opts)
+        count = inputs.pop("count", None)
         if isinstance(count, bool) or not isinstance(count, int):
             raise TypeError(f"NodePool {name!r}: count must be a whole number known when the program runs, "
                             f"got {type(count).__name__}")
-        shards = plan_shards(count, [_placement(p) for p in placements or []], max_per_group)
+        placements = [_placement(p) for p in inputs.pop("placements", None) or []]
+        shards = plan_shards(count, placements, inputs.pop("max_per_group", MAX_NODES_PER_GROUP))
         child = pulumi.ResourceOptions(parent=self)
         self.groups = [
             NodeGroup(
                 f"{name}-{shard.key}",
-                cluster_id=cluster_id,
-                count=shard.count,
-                zone_id=shard.placement.zone_id,
-                vswitch_id=shard.placement.vswitch_id,
-                opts=child,
-                **node_options,
+                NodeGroupArgs(**inputs, count=shard.count, zone_id=shard.placement.zone_id,
+                              vswitch_id=shard.placement.vswitch_id),
+                child,
             )
             for shard in shards
         ]

@@ -33,10 +33,6 @@ class EngineLog:
         self._stub: object | None = None
         self._lock = threading.Lock()
 
-    @property
-    def connected(self) -> bool:
-        return self._address is not None
-
     def status(self, urn: str, message: str) -> None:
         """An ephemeral line in the resource's row (empty message clears it)."""
         self._send(urn, message, Severity.INFO, ephemeral=True)

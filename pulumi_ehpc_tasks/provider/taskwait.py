@@ -11,9 +11,12 @@ from ..waiting import Outcome
 from ..wire import TaskInfo
 from .base import EhpcProvider
 from .inputs import Timeouts
-from .tasks import wait_with_progress
+from .waits import wait_with_progress
 
-__all__ = ["TaskWaitInputs", "TaskWaitProvider", "task_outputs"]
+__all__ = ["TASK_WAIT_REPLACE_KEYS", "TaskWaitInputs", "TaskWaitProvider", "task_outputs"]
+
+TASK_WAIT_REPLACE_KEYS = ("cluster_id", "task_id")
+"""Another task is another wait: a new resource."""
 
 
 class TaskWaitInputs(BaseModel):
@@ -44,7 +47,7 @@ class TaskWaitProvider(EhpcProvider[TaskWaitInputs]):
     INPUTS = TaskWaitInputs
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = [k for k in ("cluster_id", "task_id") if olds.get(k) != news.get(k)]
+        replaces = [k for k in TASK_WAIT_REPLACE_KEYS if olds.get(k) != news.get(k)]
         changed = replaces + [k for k in ("fail_on_error", "timeouts") if olds.get(k) != news.get(k)]
         return DiffResult(changes=bool(changed), replaces=replaces)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from pulumi_ehpc_tasks.provider import tasks as provider_tasks
+from pulumi_ehpc_tasks.provider import unkeyed as provider_tasks
 from pulumi_ehpc_tasks.provider.cluster import ClusterProvider
 from pulumi_ehpc_tasks.provider.errors import USER_FACING_ERRORS, _extra
 from pulumi_ehpc_tasks.provider.nodegroup import NodeGroupProvider
