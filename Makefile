@@ -9,9 +9,15 @@ PYTHONS := $(shell grep -o 'Python :: 3\.[0-9]*' pyproject.toml | cut -d' ' -f3)
 
 .PHONY: venv engine demo demo-down test unit e2e lint bench clean reliability pythons
 
-$(STAMP): pyproject.toml
+# The demo needs only the package (a first `make demo` skips the dev tools); tests need the extras.
+BASE_STAMP := $(VENV)/.installed-base
+$(BASE_STAMP): pyproject.toml
 	test -x $(VPY) || $(PY) -m venv $(VENV)
 	$(VPY) -m pip install -q --disable-pip-version-check -U pip
+	$(VPY) -m pip install -q --disable-pip-version-check -e .
+	touch $(BASE_STAMP)
+
+$(STAMP): $(BASE_STAMP)
 	$(VPY) -m pip install -q --disable-pip-version-check -e '.[dev,sdk]'
 	touch $(STAMP)
 
@@ -21,7 +27,7 @@ venv: $(STAMP)
 engine:
 	@bash scripts/engine/engine.sh
 
-demo: venv
+demo: $(BASE_STAMP)
 	@bash scripts/demo.sh up
 
 demo-down:
