@@ -62,10 +62,12 @@ def offline_env(state_dir: Path, engine: Path) -> dict[str, str]:
 
 
 class EmulatorProcess:
-    """`python -m pulumi_ehpc_tasks.emulator` on 127.0.0.1:0, stopped on exit."""
+    """`python -m pulumi_ehpc_tasks.emulator` (or `command`, e.g. an installed `ehpc-tasks emulator serve`)
+    on 127.0.0.1:0, stopped on exit."""
 
-    def __init__(self, *args: str, log_path: Path | None = None) -> None:
+    def __init__(self, *args: str, log_path: Path | None = None, command: list[str] | None = None) -> None:
         self.args = list(args)
+        self.command = command or [sys.executable, "-m", "pulumi_ehpc_tasks.emulator"]
         self.log_path = log_path
         self.proc: subprocess.Popen[str] | None = None
         self.endpoint = ""
@@ -79,7 +81,7 @@ class EmulatorProcess:
         self.stop()
 
     def start(self) -> None:
-        cmd = [sys.executable, "-m", "pulumi_ehpc_tasks.emulator", "--port", "0", *self.args]
+        cmd = [*self.command, "--port", "0", *self.args]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         assert self.proc.stdout is not None
         first = self.proc.stdout.readline()
