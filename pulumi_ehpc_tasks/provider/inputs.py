@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from enum import Enum
-from typing import Annotated, Any, TypeVar, get_args, get_origin
+from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
 from pulumi.dynamic import CheckFailure
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
@@ -116,7 +116,7 @@ def rules_from(
             wire = request.model_fields.get(renames.get(name, name))
             if wire is None or name in keep:
                 continue
-            # An input that adds a shape of its own (`ZoneId | None`) keeps its type; the wire's limits join it.
+            # An input that narrows its type itself (`ZoneId | None`) keeps it; the wire's limits join it.
             annotation: Any = field.annotation if _shaped(field.annotation) else wire.annotation
             derived = FieldInfo.from_annotated_attribute(annotation, field.get_default())
             derived.metadata = [*wire.metadata, *field.metadata]
@@ -129,7 +129,8 @@ def rules_from(
 
 
 def _shaped(annotation: Any) -> bool:
-    return get_origin(annotation) is Annotated or any(_shaped(a) for a in get_args(annotation))
+    """The input narrows the type itself (a pattern, a set of values)."""
+    return get_origin(annotation) in (Annotated, Literal) or any(_shaped(a) for a in get_args(annotation))
 
 
 def wire_check(request: type[WireRequest], params: Mapping[str, Any], input_name: Callable[[str], str]) -> None:
