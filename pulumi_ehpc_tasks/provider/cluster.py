@@ -17,7 +17,18 @@ from ..wire import NotFoundError
 from ..wire.cluster_models import CreateClusterRequest
 from .base import EhpcProvider
 from .context import LAST_TASK_OUTPUTS, Op
-from .inputs import TRUSTED, ImageId, InstanceType, Timeouts, VpcId, VSwitchId, ZoneId, rules_from, wire_check
+from .inputs import (
+    INTERNAL_INPUTS,
+    TRUSTED,
+    ImageId,
+    InstanceType,
+    Timeouts,
+    VpcId,
+    VSwitchId,
+    ZoneId,
+    rules_from,
+    wire_check,
+)
 from .tokens import failed_before, send_keyed
 from .unkeyed import cluster_write, run_unkeyed
 from .waits import wait_with_progress
@@ -96,7 +107,7 @@ class ClusterProvider(EhpcProvider[ClusterInputs]):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         old, new = self._comparable(olds), self._comparable(news)
-        changed = [k for k in ClusterInputs.model_fields if k != "urn" and old.get(k) != new.get(k)]
+        changed = [k for k in ClusterInputs.model_fields if k not in INTERNAL_INPUTS and old.get(k) != new.get(k)]
         replaces = [k for k in changed if k not in CLUSTER_IN_PLACE_KEYS]
         return DiffResult(changes=bool(changed), replaces=replaces, stables=["cluster_id"] if not replaces else [])
 

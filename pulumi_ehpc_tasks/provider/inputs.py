@@ -150,6 +150,11 @@ def wire_name(name: str) -> str:
 _ADD_NODES_RENAMES = {"vswitch_id": "v_switch_id"}
 
 
+INTERNAL_INPUTS = frozenset({"urn", "pool_siblings"})
+"""Inputs the resource classes set themselves (their own URN; a NodePool's first shard's siblings),
+never a user's: no Args property, no diff, no reference entry."""
+
+
 @rules_from(AddNodesRequest, _ADD_NODES_RENAMES)
 class NodeGroupInputs(BaseModel):
     """Everything a NodeGroup accepts. The inputs AddNodes also takes get its rules (`rules_from`), and
@@ -179,6 +184,9 @@ class NodeGroupInputs(BaseModel):
     max_retries: int = Field(default=2, ge=0, le=10)
     release_instances: bool = True
     timeouts: Timeouts = Field(default_factory=Timeouts)
+    pool_siblings: list[dict[str, Any]] | None = None
+    """Set by NodePool on its first shard only: the other shards' inputs, with their URNs, so that the
+    first shard's create can issue their AddNodes too (prelaunch.py). Not part of the group itself."""
     urn: str | None = None
 
     @field_validator("cluster_id", mode="before")

@@ -11,16 +11,18 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pydantic import ValidationError
 
 from ..waiting import FinishedTask, Outcome
 from ..wire import NodeInfo, NotFoundError
 from .base import EhpcProvider
 from .context import LAST_TASK_OUTPUTS, Op
 from .errors import register_user_facing
-from .inputs import NodeGroupInputs, PartialFailure
+from .inputs import INTERNAL_INPUTS, NodeGroupInputs, PartialFailure, check_inputs, normalised
+from .prelaunch import PRELAUNCH, Sibling, enabled, is_pool_shard, issue_siblings, release_unclaimed
 from .state import list_compute_nodes
-from .tokens import failed_before, send_keyed
+from .tokens import client_token, failed_before, send_keyed
 from .unkeyed import node_write, run_unkeyed
 from .waits import wait_with_progress
 
@@ -29,7 +31,15 @@ __all__ = ["NODE_GROUP_REPLACE_KEYS", "NodeGroupError", "NodeGroupProvider"]
 # AddNodes fixes these for the nodes it adds; a change can only be applied by new nodes.
 NODE_GROUP_REPLACE_KEYS = ("cluster_id", *NodeGroupInputs.add_nodes_inputs())
 # Inputs that only steer the provider (or future adds): updated in place.
-_IN_PLACE_KEYS = tuple(k for k in NodeGroupInputs.model_fields if k not in NODE_GROUP_REPLACE_KEYS and k != "urn")
+_CREATE = "create"  # the purpose of a create's AddNodes in its ClientToken
+_IN_PLACE_KEYS = tuple(
+    k for k in NodeGroupInputs.model_fields if k not in NODE_GROUP_REPLACE_KEYS and k not in INTERNAL_INPUTS
+)
+
+
+def _token_seed(params: Mapping[str, Any]) -> dict[str, Any]:
+    # The token's seed leaves the cluster out (it is in the URN's resource already), as it always has.
+    return {k: v for k, v in params.items() if k != "cluster_id"}
 
 
 class NodeGroupError(Exception):
@@ -92,9 +102,46 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
             adds.absorb(finished, live)
             return finished
 
-        # The token's seed leaves the cluster out (it is in the URN's resource already), as it always has.
-        seed = {k: v for k, v in params.items() if k != "cluster_id"}
-        return send_keyed(op, "AddNodes", purpose, seed, attempt)
+        return send_keyed(op, "AddNodes", purpose, _token_seed(params), attempt)
+
+    # -- a NodePool's shards issued together (prelaunch.py) ----------------------------------------
+    def _sibling(self, inputs: NodeGroupInputs) -> Sibling:
+        def issue(op: Op) -> None:
+            task_id = self._send_create_token(op, inputs)
+            op.info(f"AddNodes task {task_id}: adding {inputs.count} node(s) to {op.cluster_id} "
+                    "(issued early, with this group's own ClientToken, so that the pool's shards wait together)")
+
+        def release(op: Op) -> None:
+            finished = wait_with_progress(op, self._send_create_token(op, inputs), "AddNodes", inputs.timeouts.create)
+            live = list_compute_nodes(op.client, op.cluster_id)
+            self._delete(op, [i for i in finished.task.result.instance_ids if i in live], True, inputs.timeouts.delete)
+
+        return Sibling(inputs.urn or "", inputs.cluster_id, issue, release)
+
+    @staticmethod
+    def _send_create_token(op: Op, inputs: NodeGroupInputs) -> str:
+        """The AddNodes a create sends first (generation 0): idempotent, so it can be sent again."""
+        params = inputs.add_nodes_params(inputs.count)
+        token = client_token(op.urn, _CREATE, _token_seed(params), 0)
+        return op.client.add_nodes(client_token=token, **params).task_id
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """As every provider's; a NodePool's first shard, new in this deployment (no prior state, so the
+        pool is new), also notes its siblings as coming, for its create to issue their AddNodes."""
+        result = super().check(olds, news)
+        if olds or result.failures or not enabled() or not news.get("pool_siblings"):
+            return result
+        try:
+            first = self._inputs(result.inputs)
+        except ValidationError:
+            return result  # unknowns during preview: nothing to issue for
+        if is_pool_shard(first.urn):
+            for given in first.pool_siblings or []:
+                model, failures = check_inputs(NodeGroupInputs, given)
+                sibling = self._inputs(normalised(model)) if model is not None and not failures else None
+                if sibling is not None and is_pool_shard(sibling.urn):
+                    PRELAUNCH.note_pending(self._sibling(sibling))
+        return result
 
     def _delete(self, op: Op, instance_ids: Sequence[str], release: bool, timeout_s: float) -> None:
         """DeleteNodes those of `instance_ids` that still exist, and wait until they are gone."""
@@ -160,7 +207,7 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
         olds: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         instances = [*prior, *adds.instances]
-        outs = {k: v for k, v in props.items() if not k.startswith("__")}
+        outs = {k: v for k, v in props.items() if not k.startswith("__") and k != "pool_siblings"}
         for key in (*LAST_TASK_OUTPUTS, "errors"):
             if olds and outs.get(key) is None:
                 outs[key] = olds.get(key)
@@ -192,10 +239,21 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self._inputs(props)
         op = self._op(inputs.cluster_id, inputs.urn)
+        issued: list[Sibling] = []
+        if enabled() and is_pool_shard(inputs.urn):
+            urn = inputs.urn or ""
+            being_released = PRELAUNCH.claim(urn)
+            if being_released is not None:
+                being_released.released.wait()  # then its token's nodes are gone: the next generation adds
+            issued = PRELAUNCH.take_pending(inputs.cluster_id, urn)
+            issue_siblings(op, issued)
         adds = _Adds()
-        self._grow(op, inputs, inputs.count, "create", adds)  # nothing yet: every node is new
-        if not inputs.running:
-            self._node_task(op, "StopNodes", [i["instance_id"] for i in adds.instances], inputs.timeouts.create)
+        try:
+            self._grow(op, inputs, inputs.count, _CREATE, adds)  # nothing yet: every node is new
+            if not inputs.running:
+                self._node_task(op, "StopNodes", [i["instance_id"] for i in adds.instances], inputs.timeouts.create)
+        finally:
+            release_unclaimed(op, issued)
         first = adds.last.task.task_id if adds.last else "none"
         return CreateResult(f"{inputs.cluster_id}/{first}", self._outputs(op, inputs, props, adds, []))
 

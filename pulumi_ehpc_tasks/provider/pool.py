@@ -15,8 +15,9 @@ import pulumi
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import Unpack
 
-from .args import NodeGroupArgs, NodePoolArgs, NodePoolArgsDict, Placement
-from .resources import NodeGroup, resource_inputs
+from .args import NodePoolArgs, NodePoolArgsDict, Placement
+from .prelaunch import NODE_POOL_TYPE
+from .resources import NodeGroup, resource_inputs, urn_of
 
 __all__ = ["MAX_NODES_PER_GROUP", "NodePool", "Placement", "PoolInputs", "Shard", "plan_shards"]
 
@@ -100,7 +101,7 @@ class NodePool(pulumi.ComponentResource):
 
     def __init__(self, name: str, *args: Any, **kwargs: Any) -> None:
         inputs, opts = resource_inputs("NodePool", name, NodePoolArgs, PoolInputs, args, kwargs)
-        super().__init__("ehpc:index:NodePool", name, None, opts)
+        super().__init__(NODE_POOL_TYPE, name, None, opts)
         count = inputs.pop("count", None)
         if isinstance(count, bool) or not isinstance(count, int):
             raise TypeError(f"NodePool {name!r}: count must be a whole number known when the program runs, "
@@ -108,14 +109,19 @@ class NodePool(pulumi.ComponentResource):
         placements = [_placement(p) for p in inputs.pop("placements", None) or []]
         shards = plan_shards(count, placements, inputs.pop("max_per_group", MAX_NODES_PER_GROUP))
         child = pulumi.ResourceOptions(parent=self)
+
+        def shard_inputs(shard: Shard) -> dict[str, Any]:
+            given = {**inputs, "count": shard.count, "zone_id": shard.placement.zone_id,
+                     "vswitch_id": shard.placement.vswitch_id}
+            return {k: v for k, v in given.items() if v is not None}
+
+        # The first shard carries the others' inputs: its create issues their AddNodes as well, so that
+        # the shards wait together however few creates the engine runs at once (prelaunch.py).
+        siblings = [{**shard_inputs(s), "urn": urn_of(NodeGroup, f"{name}-{s.key}", child)} for s in shards[1:]]
         self.groups = [
-            NodeGroup(
-                f"{name}-{shard.key}",
-                NodeGroupArgs(**inputs, count=shard.count, zone_id=shard.placement.zone_id,
-                              vswitch_id=shard.placement.vswitch_id),
-                child,
-            )
-            for shard in shards
+            NodeGroup(f"{name}-{shard.key}", child, **shard_inputs(shard),  # type: ignore[call-overload]
+                      **({"_pool_siblings": siblings} if index == 0 and siblings else {}))
+            for index, shard in enumerate(shards)
         ]
         self.instance_ids = pulumi.Output.all(*[g.instance_ids for g in self.groups]).apply(
             lambda lists: [i for ids in lists for i in (ids or [])]

@@ -94,13 +94,18 @@ def _props(
     resource's row and for deterministic ClientTokens; it is computed here, where it is known.
     """
     props: dict[str, Any] = {k: v for k, v in inputs.items() if v is not None}
-    urn = create_urn(resource_name, f"pulumi-python:{cls._resource_type_name}", parent=opts.parent)
-    # The same value without a dependency on the parent: a child depending on its own parent (a
-    # component such as NodePool) would be a cycle.
-    props["urn"] = pulumi.Output(set(), urn.future(), urn.is_known(), urn.is_secret())
+    props["urn"] = urn_of(cls, resource_name, opts)
     for name in outputs:
         props.setdefault(name, None)
     return props
+
+
+def urn_of(cls: type[Resource], resource_name: str, opts: pulumi.ResourceOptions) -> pulumi.Output[str | None]:
+    """The URN the engine will give this resource (computed in the program: the provider never sees it),
+    without a dependency on the parent: a child depending on its own parent (a component such as
+    NodePool) would be a cycle."""
+    urn = create_urn(resource_name, f"pulumi-python:{cls._resource_type_name}", parent=opts.parent)
+    return pulumi.Output(set(), urn.future(), urn.is_known(), urn.is_secret())
 
 
 def _outputs(cls: type) -> tuple[str, ...]:
@@ -152,8 +157,11 @@ class NodeGroup(Resource, module="ehpc", name="NodeGroup"):
         ...
 
     def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
+        siblings = kwargs.pop("_pool_siblings", None)  # NodePool's, on its first shard (prelaunch.py)
         inputs, opts = resource_inputs("NodeGroup", resource_name, NodeGroupArgs, NodeGroupInputs, args, kwargs)
         props = _props(NodeGroup, resource_name, opts, _outputs(NodeGroup), inputs)
+        if siblings:
+            props["pool_siblings"] = siblings
         super().__init__(NodeGroupProvider(), resource_name, props, opts)
 
 

@@ -13,7 +13,7 @@ import pytest
 from pulumi_ehpc_tasks import Cluster, ClusterArgs, InvalidInputsError, NodeGroup, NodeGroupArgs, NodePool, TaskWait
 from pulumi_ehpc_tasks.provider import args as a
 from pulumi_ehpc_tasks.provider.cluster import ClusterInputs
-from pulumi_ehpc_tasks.provider.inputs import DEFAULT_TIMEOUTS_S, NodeGroupInputs
+from pulumi_ehpc_tasks.provider.inputs import DEFAULT_TIMEOUTS_S, INTERNAL_INPUTS, NodeGroupInputs
 from pulumi_ehpc_tasks.provider.taskwait import TaskWaitInputs
 
 PAIRS = [
@@ -45,7 +45,7 @@ def test_args_class_dict_and_model_name_the_same_inputs(args: type, as_dict: typ
     required = {p.name for p in params if p.kind is p.KEYWORD_ONLY and p.default is p.empty}
     assert required == set(as_dict.__required_keys__)
     if model is not None:
-        assert sorted(names) == sorted(n for n in model.model_fields if n != "urn")
+        assert sorted(names) == sorted(n for n in model.model_fields if n not in INTERNAL_INPUTS)
         assert {n for n, f in model.model_fields.items() if f.is_required()} == set(as_dict.__required_keys__)
 
 

@@ -1,0 +1,93 @@
+"""A NodePool's shards wait together even when the engine runs fewer creates at once than there are
+shards, and no node is left outside the state when the engine stops before some shards' creates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi import automation as auto
+
+from pulumi_ehpc_tasks import Cluster, NodePool
+
+from .harness import DEMO_CLUSTER, EmulatorProcess, inline_stack, wait_until
+
+pytestmark = pytest.mark.e2e
+SHARDS = 4
+PASSWORD = "Cl0ud-Pa55word!"
+
+
+def _pool_program(with_failing_cluster: bool) -> Any:
+    def program() -> None:
+        if with_failing_cluster:
+            # Registered first, so it holds one of the engine's two workers; its task ends Failed.
+            Cluster("doomed", name="doomed-cluster", deploy_mode="Simple", compute_count=0,
+                    password=pulumi.Output.secret(PASSWORD))
+        pool = NodePool("pool", cluster_id=DEMO_CLUSTER, count=SHARDS, max_per_group=1, host_name_prefix="pl-",
+                        timeouts={"create": "5m"})
+        pulumi.export("ids", pool.instance_ids)
+
+    return program
+
+
+def _add_tasks(emulator: EmulatorProcess) -> list[dict[str, Any]]:
+    tasks = emulator.admin("GET", "stats")["tasks"].values()
+    return sorted((t for t in tasks if t["TaskType"] == "AddComputes"), key=lambda t: t["CreatedAt"])
+
+
+def _settled(emulator: EmulatorProcess) -> None:
+    wait_until(lambda: not emulator.admin("GET", "health")["open_tasks"], timeout_s=60)
+
+
+def _state_ids(stack: auto.Stack) -> set[str]:
+    ids: set[str] = set()
+    for res in stack.export_stack().deployment["resources"]:
+        if res["type"].endswith("ehpc:NodeGroup"):
+            ids.update(res.get("outputs", {}).get("instance_ids") or [])
+    return ids
+
+
+def _live(emulator: EmulatorProcess) -> set[str]:
+    return {n["InstanceId"] for n in emulator.compute_nodes() if n["HostName"].startswith("pl-")}
+
+
+def test_shards_wait_together_at_a_low_parallel(pulumi_env: dict[str, str], emulator: EmulatorProcess) -> None:
+    for _ in range(SHARDS):
+        emulator.admin("POST", "next-task", json={"action": "AddNodes", "duration_s": 6, "total_steps": 3})
+    stack = inline_stack("together", _pool_program(False), emulator.endpoint)
+    up = stack.up(parallel=2)
+    tasks = _add_tasks(emulator)
+    assert len(tasks) == SHARDS  # one task per shard: the shards' own creates re-attached
+    first_done = min(t["CompletedAt"] for t in tasks)
+    assert all(t["CreatedAt"] < first_done for t in tasks), "every shard's task started before any ended"
+    ids = set(up.outputs["ids"].value)
+    assert len(ids) == SHARDS and ids == _live(emulator) == _state_ids(stack)
+    assert "issued AddNodes for" in up.stdout
+    stack.destroy()
+    _settled(emulator)
+    assert _live(emulator) == set()
+
+
+def test_shards_whose_create_never_comes_are_released(pulumi_env: dict[str, str], emulator: EmulatorProcess,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EHPC_PRELAUNCH_GRACE_S", "3")
+    emulator.admin("POST", "next-task", json={"action": "CreateCluster", "outcome": "Failed", "duration_s": 3})
+    stack = inline_stack("released", _pool_program(True), emulator.endpoint)
+    with pytest.raises(auto.CommandError):
+        stack.up(parallel=2)
+    _settled(emulator)
+    created = _state_ids(stack)
+    assert len(created) < SHARDS, "the engine stopped before some shards' creates (else this proves nothing)"
+    assert len(_add_tasks(emulator)) == SHARDS, "the first shard issued for the others"
+    assert _live(emulator) == created, "nothing outside the state: the shards that never came were released"
+
+    # The documented recovery: fix the cause, run `pulumi up` again.
+    stack = inline_stack("released", _pool_program(False), emulator.endpoint)
+    up = stack.up(parallel=2)
+    ids = set(up.outputs["ids"].value)
+    _settled(emulator)
+    assert len(ids) == SHARDS and ids == _live(emulator) == _state_ids(stack)
+    stack.destroy()
+    _settled(emulator)
+    assert _live(emulator) == set()
