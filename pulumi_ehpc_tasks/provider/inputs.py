@@ -97,8 +97,10 @@ VSwitchId = Annotated[str, Field(pattern=r"^vsw-[A-Za-z0-9]+$")]
 VpcId = Annotated[str, Field(pattern=r"^vpc-[A-Za-z0-9]+$")]
 ZoneId = Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z0-9]+)+-?[a-z]$")]
 """A region id and a zone letter: `cn-hangzhou-k`, `ap-southeast-1a`."""
-HostNameAffix = Annotated[str, Field(pattern=r"^[a-z0-9-]{1,32}$")]
-"""Lower-case letters, digits and `-`, at most 32 (Linux host names)."""
+HostNameAffix = Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]{1,64}$")]
+"""Letters, digits, `.` and `-`, at most 64: the characters of an ECS host name. E-HPC 1.0 documents no
+rule of its own; 64 is what v0.1 accepted, so existing stacks keep validating (the 2024 API's stricter
+lower-case, 32-character rule is that API's; [INF] decision, see the README)."""
 ModelT = TypeVar("ModelT", bound=BaseModel)
 TRUSTED = {"checked": True}
 """Validation context for inputs `check` has already validated: cross-field rules are not run again."""
