@@ -187,9 +187,12 @@ class Pip:
 
     def plugin_packages(self) -> list[Any]:
         """listPulumiPackageInfos + packageDependencyFromPluginJSON: the resource plugins the engine will load."""
-        proc = subprocess.run(
-            [self.python(), "-c", LIST_PACKAGES], env=self.env(), capture_output=True, text=True, check=False
-        )
+        try:
+            proc = subprocess.run(
+                [self.python(), "-c", LIST_PACKAGES], env=self.env(), capture_output=True, text=True, check=False
+            )
+        except OSError as exc:  # e.g. a non-empty `virtualenv` folder that is no venv: EnsureVenv leaves it
+            raise HostError(f"calling `{self.python()} -c ...`: {exc}") from None
         if proc.returncode != 0:
             raise HostError(f"listing the installed packages failed: {proc.stderr.strip()}")
         deps, seen = [], set()
