@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from ..wire.task_models import TaskType
+from ..wire.actions import TaskType
 
 __all__ = [
     "EXPLICIT",

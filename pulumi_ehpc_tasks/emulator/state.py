@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ..wire.actions import ACTION_BY_TASK_TYPE, ActionSpec
-from ..wire.task_models import TaskStatus, TaskType
+from ..wire.actions import ACTION_BY_TASK_TYPE, ActionSpec, TaskType
+from ..wire.task_models import TaskStatus
 from .profiles import Profile
 
 OUTCOMES = tuple(s for s in TaskStatus if s.is_terminal)

@@ -20,6 +20,7 @@ from .actions import (
     Effect,
     Keying,
     Target,
+    TaskType,
     snake_case,
 )
 from .client import (
@@ -119,7 +120,6 @@ from .task_models import (
     TaskInstance,
     TaskResult,
     TaskStatus,
-    TaskType,
 )
 
 __all__ = [

@@ -19,7 +19,6 @@ from . import cluster_models as c
 from . import models as m
 from . import task_models as t
 from ._base import WireRequest, WireResponse
-from .task_models import TaskType
 
 __all__ = [
     "ACTIONS",
@@ -29,8 +28,24 @@ __all__ = [
     "Effect",
     "Keying",
     "Target",
+    "TaskType",
     "snake_case",
 ]
+
+class TaskType(str, enum.Enum):
+    """Known ListTasks `TaskType` values, each the task of one row below. `TaskInfo.task_type` stays a plain
+    str so new ones survive."""
+
+    CREATE_CLUSTER = "CreateCluster"
+    START_CLUSTER = "StartCluster"
+    STOP_CLUSTER = "StopCluster"
+    DELETE_CLUSTER = "DeleteCluster"
+    ADD_COMPUTES = "AddComputes"
+    START_COMPUTES = "StartComputes"
+    RESET_COMPUTE = "ResetCompute"
+    STOP_COMPUTES = "StopComputes"
+    DELETE_COMPUTES = "DeleteComputes"
+
 
 API_2018 = "2018-04-12"
 """E-HPC 1.0: ListTasks-based operations."""

@@ -46,7 +46,7 @@ if not TYPE_CHECKING:  # hidden from mypy, so a misspelt `models.X` stays a type
 
     def __getattr__(name: str) -> Any:
         """The task models lived here before `task_models`: older imports and stored state find them."""
-        if name in task_models.__all__:
+        if name in task_models.__all__ or name == "TaskType":  # TaskType: task_models finds it in turn
             return getattr(task_models, name)
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

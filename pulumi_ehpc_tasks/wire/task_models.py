@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 from enum import Enum
 from types import MappingProxyType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BeforeValidator, Field, model_validator
 
@@ -27,7 +27,6 @@ __all__ = [
     "TaskInstance",
     "TaskResult",
     "TaskStatus",
-    "TaskType",
 ]
 
 ClusterId = Annotated[str, Field(min_length=1, max_length=128)]
@@ -83,20 +82,6 @@ TASK_STATUS_SPELLINGS: Mapping[str, TaskStatus] = MappingProxyType(
     {s.value: s for s in STATUS_OUTCOMES} | {"Fail": TaskStatus.FAILED}
 )
 """Raw `Status` → TaskStatus, for every spelling the docs and the seed page use."""
-
-
-class TaskType(str, Enum):
-    """Known ListTasks `TaskType` values. `TaskInfo.task_type` stays a plain str so new ones survive."""
-
-    CREATE_CLUSTER = "CreateCluster"
-    START_CLUSTER = "StartCluster"
-    STOP_CLUSTER = "StopCluster"
-    DELETE_CLUSTER = "DeleteCluster"
-    ADD_COMPUTES = "AddComputes"
-    START_COMPUTES = "StartComputes"
-    RESET_COMPUTE = "ResetCompute"
-    STOP_COMPUTES = "StopComputes"
-    DELETE_COMPUTES = "DeleteComputes"
 
 
 class TaskInstance(LooseModel):
@@ -238,3 +223,14 @@ class ListTasksResponse(WireResponse):
     tasks: Annotated[list[TaskInfo], BeforeValidator(unwrap("TaskInfo"))] = Field(
         default_factory=list, alias="Tasks"
     )
+
+
+if not TYPE_CHECKING:  # hidden from mypy, so a misspelt `task_models.X` stays a type error
+
+    def __getattr__(name: str) -> Any:
+        """`TaskType` lived here before it joined the registry (`actions.py`): older imports find it."""
+        if name == "TaskType":
+            from .actions import TaskType
+
+            return TaskType
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -37,8 +37,10 @@ def _used_writes() -> list[ActionSpec]:
 USED = _used_writes()
 
 
-def test_the_providers_use_every_write_of_the_registry_that_has_a_task() -> None:
-    assert {s.name for s in USED} == {s.name for s in ACTIONS.values() if s.is_async}
+def test_the_providers_write_only_through_registry_actions_that_have_a_task() -> None:
+    # The registry may offer writes no resource uses yet (the clients and the CLI have them all); every
+    # write a provider does use must be there, with a task to wait for. Today they use every one.
+    assert USED and {s.name for s in USED} <= {s.name for s in ACTIONS.values() if s.is_async}
 
 
 class _World:
