@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .api import async_wait_for_task, wait_for_task
 from .errors import (
+    PollerFailedError,
     TaskFailedError,
     TaskNotFoundError,
     TaskPartiallyFailedError,
@@ -15,19 +16,21 @@ from .outcomes import TASK_STATUS_OUTCOMES, FinishedTask, Outcome
 from .poller import ClusterPoller
 from .progress import Progress, ProgressGate
 from .registry import DEFAULT_REGISTRY, PollerRegistry
-from .schedule import DEFAULT_POLL_SPEC, POLL_SPECS, PollSpec
+from .schedule import DEFAULT_POLL_SPEC, POLL_SPEC_OVERRIDES, POLL_SPECS, PollSpec
 from .types import Clock, SystemClock, TaskSource
 
 __all__ = [
     "DEFAULT_POLL_SPEC",
     "DEFAULT_REGISTRY",
     "POLL_SPECS",
+    "POLL_SPEC_OVERRIDES",
     "TASK_STATUS_OUTCOMES",
     "Clock",
     "ClusterPoller",
     "FinishedTask",
     "Outcome",
     "PollSpec",
+    "PollerFailedError",
     "PollerRegistry",
     "Progress",
     "ProgressGate",

@@ -24,9 +24,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
+from ..wire.actions import ACTION_BY_TASK_TYPE
+from ..wire.task_models import TaskType
+
 __all__ = [
     "DEFAULT_POLL_SPEC",
     "POLL_SPECS",
+    "POLL_SPEC_OVERRIDES",
     "Backoff",
     "PollSpec",
     "StepEstimate",
@@ -40,7 +44,6 @@ class PollSpec:
     """Tuning of one task type's schedule (seconds). Defaults tuned on the emulator's step model
     (each step 0.3-1.7x the mean) by `benchmarks/waiter.py`: p95 detection under 2 s."""
 
-    default_timeout_s: float = 30 * 60
     first_delay_s: float = 1.0
     """First poll after the wait starts: early, to learn TotalSteps and catch quick tasks."""
     near_delay_s: float = 1.8
@@ -69,22 +72,19 @@ class PollSpec:
 DEFAULT_POLL_SPEC = PollSpec()
 
 # Task types differ mainly in how long they may take; the cadence adapts from observed progress.
-POLL_SPECS: Mapping[str, PollSpec] = MappingProxyType(
-    {
-        "CreateCluster": replace(DEFAULT_POLL_SPEC, default_timeout_s=60 * 60, max_delay_s=30.0),
-        "DeleteCluster": replace(DEFAULT_POLL_SPEC, default_timeout_s=30 * 60),
-        "StartCluster": replace(DEFAULT_POLL_SPEC, default_timeout_s=30 * 60),
-        "StopCluster": replace(DEFAULT_POLL_SPEC, default_timeout_s=30 * 60),
-        "AddComputes": replace(DEFAULT_POLL_SPEC, default_timeout_s=30 * 60),
-        "DeleteComputes": replace(DEFAULT_POLL_SPEC, default_timeout_s=15 * 60),
-        "StartComputes": replace(DEFAULT_POLL_SPEC, default_timeout_s=15 * 60),
-        "StopComputes": replace(DEFAULT_POLL_SPEC, default_timeout_s=15 * 60),
-        "ResetCompute": replace(DEFAULT_POLL_SPEC, default_timeout_s=15 * 60),
-    }
+# Only departures from the default are listed, keyed by the registry's TaskType.
+POLL_SPEC_OVERRIDES: Mapping[TaskType, PollSpec] = MappingProxyType(
+    {TaskType.CREATE_CLUSTER: replace(DEFAULT_POLL_SPEC, max_delay_s=30.0)}
 )
+
+POLL_SPECS: Mapping[str, PollSpec] = MappingProxyType(
+    {task_type: POLL_SPEC_OVERRIDES.get(TaskType(task_type), DEFAULT_POLL_SPEC) for task_type in ACTION_BY_TASK_TYPE}
+)
+"""The spec of every task type an Action of the registry shows in ListTasks, by its ListTasks spelling."""
 
 
 def spec_for(task_type: str | None) -> PollSpec:
+    """The spec for a ListTasks `TaskType` (the default for a type the registry does not know)."""
     return POLL_SPECS.get(task_type or "", DEFAULT_POLL_SPEC)
 
 
