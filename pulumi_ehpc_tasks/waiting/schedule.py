@@ -1,19 +1,24 @@
-"""When to poll next: a per-task completion estimate from `CurrentStep/TotalSteps`, and backoffs.
+"""When to poll next: a per-task model of its steps learnt from `CurrentStep/TotalSteps`, and backoffs.
 
-The estimate treats steps as equal on average. `CurrentStep` k (1-based, the step in progress) seen
-`e` seconds after the wait began says k-1 steps finished by `e` and step k did not, so the mean step
-length s satisfies e/k < s <= e/(k-1). Intersecting those bounds over all observations converges on s
-quickly, even with sparse polls; the task should end near `start + TotalSteps * s`.
+Each poll tells which step is in progress. Between two polls that saw different steps, that many steps
+ended; the poll times bracket when. From those brackets the model learns the typical step length and,
+unlike a fixed assumption, how irregular this task's steps are: the log-spread of the observed step
+lengths (a prior of `prior_sigma` worth `prior_weight` steps until enough are seen). A step still in
+progress for longer than the model expects counts as evidence of a wider spread, so a stalled or
+dominant step loosens the model instead of being polled as if its end were imminent.
 
-The schedule sleeps until one near-end interval past the earliest plausible end (a low quantile of
-the steps left, allowing for the error in s, see `StepEstimate.end_bounds`), so it polls rarely while
-far away and only every `near_delay_s` near the end, which is where the answer arrives: each poll far
-from the end lands where the task has most likely not ended yet, and the first near-end poll already
-bounds the detection latency. With nothing known yet it backs off with jitter; a task past the late
-quantile of its end is polled at a slowly widening interval.
+From the model, a window of plausible end times `[low, high]`: `low` assumes the step in progress may
+end now and the steps left are short (a low quantile of their sum), `high` the converse. The schedule
 
-Tuned with the emulator's step model (`benchmarks/waiter.py`): p95 detection latency under 2 s with
-fewer calls than Terraform's 5/3/6/10 s cadence.
+- sleeps until `low` while it is far, but never longer than `history_growth` times the time observed so
+  far (a prediction reaches no further ahead than the evidence behind it) nor `max_delay_s`;
+- inside the window, polls at a cadence of its width over `window_polls`, between `near_delay_s` (a
+  well-predicted end: low latency for little cost) and `latency_cap_s` (an unpredictable one: the
+  latency budget, never exceeded once the task could end);
+- past `high`, widens slowly, up to `latency_cap_s`.
+
+Tuned with `benchmarks/waiter.py` on step profiles unlike each other (uniform, front- and back-loaded,
+heavy-tailed, stalled) on tuning seeds, reported on others; the simulation (`simulate.py`) runs this code.
 """
 
 from __future__ import annotations
@@ -41,26 +46,30 @@ __all__ = [
 
 @dataclass(frozen=True)
 class PollSpec:
-    """Tuning of one task type's schedule (seconds). Defaults tuned on the emulator's step model
-    (each step 0.3-1.7x the mean) by `benchmarks/waiter.py`: p95 detection under 2 s."""
+    """Tuning of one task type's schedule (seconds)."""
 
     first_delay_s: float = 1.0
     """First poll after the wait starts: early, to learn TotalSteps and catch quick tasks."""
     near_delay_s: float = 1.8
-    """Interval once the task could plausibly end before the next poll; bounds detection latency."""
+    """Densest cadence, when the end is well predicted."""
+    latency_cap_s: float = 8.0
+    """Latency budget: the longest interval once the task could plausibly end."""
     max_delay_s: float = 60.0
-    step_sd: float = 0.4
-    """Assumed spread of one step's length, relative to the mean (steps are irregular)."""
+    """Longest sleep while the task is far from its end."""
+    history_growth: float = 1.0
+    """A sleep reaches at most this times the time observed so far."""
+    window_polls: float = 4.0
+    """Polls to spend across the plausible-end window: its width over this is the cadence inside."""
+    prior_sigma: float = 0.4
+    """Log-spread of step lengths assumed before any step is observed."""
+    prior_weight: float = 2.0
+    """How many observed steps that prior is worth."""
     quantile_z: float = 1.8
-    """How cautious the "earliest plausible end" is, in standard deviations of the remaining steps."""
-    rate_floor: float = 0.05
-    """Least relative uncertainty assumed for the mean step length, however many steps were seen."""
-    rate_z: float = 1.0
-    """How cautious the rate is, in standard errors of the mean step (sd/sqrt(steps completed))."""
+    """How wide the plausible-end window is, in standard deviations (of log-lengths)."""
     landing: float = 1.0
-    """Where the first near-end poll lands after the earliest plausible end, in `near_delay_s`."""
+    """Where the first poll of the window lands after `low`, in cadences."""
     overdue_growth: float = 0.05
-    """Past the predicted end the interval grows by this fraction of the overdue time."""
+    """Past `high` the interval grows by this fraction of the overdue time."""
     unknown_growth: float = 1.6
     """Backoff factor while nothing is known (no steps reported, task not visible)."""
     jitter: float = 0.1
@@ -89,87 +98,118 @@ def spec_for(task_type: str | None) -> PollSpec:
 
 
 class StepEstimate:
-    """Bounds on the mean step length of one task, from (time, CurrentStep, TotalSteps) observations."""
+    """What one task's polls say about its steps: when each step ended (bracketed by polls) and the
+    spread of their lengths. Fed by `observe` on every poll that saw the task in progress."""
 
     def __init__(self, started_at: float) -> None:
         self.started_at = started_at
         self.total_steps = 0
         self.current_step = 0
-        self.lo_s = 0.0
-        self.hi_s = math.inf
-        self.last_seen: dict[int, float] = {}
-        """Step -> the latest time it was seen in progress (each bounds the end from below)."""
+        self.last_at = started_at
+        """Time of the latest observation."""
+        self.step_began = (started_at, started_at)
+        """Bracket of when the step in progress began (it was not seen before the first, was by the second)."""
+        self._units: list[tuple[int, float]] = []
+        """(steps, seconds) between consecutive brackets of step ends: each a measured run of steps."""
+        self._last_mid = started_at
 
     def observe(self, at: float, current_step: int, total_steps: int) -> None:
         if total_steps <= 0:
             return
         if total_steps != self.total_steps:
-            self.last_seen.clear()
-        self.total_steps = total_steps
-        elapsed = max(at - self.started_at, 1e-3)
+            self.__init__(self.started_at)  # type: ignore[misc]  # a new step plan: start over
+            self.total_steps = total_steps
         k = min(max(current_step, 1), total_steps)
-        self.current_step = k
-        self.last_seen[k] = at
-        self.lo_s = max(self.lo_s, elapsed / k)
-        if k > 1:
-            self.hi_s = min(self.hi_s, elapsed / (k - 1))
+        if self.current_step and k > self.current_step:
+            prev_at, mid = self.last_at, (self.last_at + at) / 2
+            # The run since the last measured end: the steps that ended between the two polls.
+            self._units.append((k - self.current_step, mid - self._last_mid))
+            self._last_mid = mid
+            self.step_began = (prev_at, at)
+        elif not self.current_step and k > 1:
+            self._units.append((k - 1, at - self.started_at))  # an upper bound; the best there is
+            self._last_mid = at
+            self.step_began = (self.started_at, at)
+        self.current_step = max(self.current_step, k)
+        self.last_at = at
 
     @property
     def known(self) -> bool:
-        return self.total_steps > 0 and self.lo_s > 0
+        return self.total_steps > 0 and self.last_at > self.started_at
 
-    def step_s(self) -> float:
-        """Best guess of the mean step length; with no upper bound yet, the lower bound (optimistic)."""
-        if math.isinf(self.hi_s):
-            return self.lo_s
-        # Irregular steps can make the bounds cross; the midpoint is still the best single guess.
-        return (self.lo_s + self.hi_s) / 2
+    @property
+    def in_step_s(self) -> float:
+        """How long the step in progress has certainly lasted."""
+        return max(0.0, self.last_at - self.step_began[1])
 
-    def predicted_end(self) -> float | None:
-        return self.started_at + self.total_steps * self.step_s() if self.known else None
+    def step_model(self, spec: PollSpec) -> tuple[float, float, int]:
+        """(median step length, log-spread, steps measured) of this task, the prior filling the gaps."""
+        units = [(n, d) for n, d in self._units if d > 0]
+        steps = sum(n for n, _ in units)
+        if not units:
+            # Only the step in progress: it has lasted at least this long.
+            return max(self.last_at - self.started_at, 1e-3), spec.prior_sigma, 0
+        mu = sum(n * math.log(d / n) for n, d in units) / steps
+        # A run of n steps averages them: its log-rate varies about sigma^2/n.
+        sq = sum(n * (math.log(d / n) - mu) ** 2 for n, d in units)
+        weight = len(units) - 1 + spec.prior_weight
+        sq += spec.prior_weight * spec.prior_sigma**2
+        x = self.in_step_s
+        if x > math.exp(mu):  # the step in progress is already longer than typical: a wider spread
+            sq += math.log(x) ** 2 - 2 * math.log(x) * mu + mu * mu
+            weight += 1
+        return math.exp(mu), math.sqrt(sq / weight), steps
 
-    def end_bounds(self, spec: PollSpec) -> tuple[float, float] | None:
-        """Low and high quantiles of the end time (None while nothing is known).
+    def end_window(self, spec: PollSpec) -> tuple[float, float] | None:
+        """Low and high plausible end times (None while nothing is known).
 
-        For every step k seen in progress at t, the end is t plus the rest of step k plus the m steps
-        after it. Their sum has mean m*s and variance (sd*s)^2*m from the steps' spread plus
-        (rel*m*s)^2 from the uncertainty of s itself, rel = sd/sqrt(steps completed) (at least
-        `rate_floor`). The low quantile leaves out the rest of step k (it may be about to end); the high
-        one counts it as a whole step. Each observation bounds the end; the tightest bound wins.
+        The m steps after the one in progress: a lognormal sum (Fenton-Wilkinson) of steps with the
+        learnt median and spread, plus the uncertainty of the median itself. `low` lets the step in
+        progress end now; `high` gives it its high quantile, at least what it has lasted times that
+        spread (a step longer than expected is likely to be longer still).
         """
         if not self.known:
             return None
-        s = self.step_s()
-        # Relative variance of s as an estimate of the remaining steps' mean.
-        rel2 = max(spec.rate_floor**2, spec.rate_z**2 * spec.step_sd**2 / max(1, self.current_step - 1))
-        low, high = -math.inf, math.inf
-        for k, at in self.last_seen.items():
-            m = self.total_steps - k
-            sd = s * math.sqrt(spec.step_sd**2 * m + rel2 * m * m)
-            low = max(low, at + max(0.0, m * s - spec.quantile_z * sd))
-            sd1 = s * math.sqrt(spec.step_sd**2 * (m + 1) + rel2 * (m + 1) ** 2)
-            high = min(high, at + (m + 1) * s + spec.quantile_z * sd1)
+        median, sigma, measured = self.step_model(spec)
+        z = spec.quantile_z
+        m = self.total_steps - self.current_step
+        low = high = self.last_at
+        if m > 0:
+            mean = median * math.exp(sigma**2 / 2)
+            step_var = mean**2 * (math.exp(sigma**2) - 1)
+            rel2 = sigma**2 / max(1, measured)
+            total = m * mean
+            s2 = math.log1p((m * step_var + rel2 * total**2) / total**2)
+            mu = math.log(total) - s2 / 2
+            low += math.exp(mu - z * math.sqrt(s2))
+            high += math.exp(mu + z * math.sqrt(s2))
+        x = self.in_step_s
+        high += max(median, x) * math.exp(z * sigma) - x
         return low, max(low, high)
+
+    def predicted_end(self) -> float | None:
+        """Best single guess of the end (for the ETA shown in progress)."""
+        if not self.known:
+            return None
+        median = self.step_model(PollSpec())[0]
+        return self.last_at + max(0.0, median - self.in_step_s) + (self.total_steps - self.current_step) * median
 
 
 def next_poll_delay(now: float, estimate: StepEstimate, spec: PollSpec, rng: random.Random,
                     unknown_attempt: int = 0) -> float:
-    """Seconds until this task next wants a look.
-
-    Far from the end, sleep until `near_delay_s` past the earliest plausible end (`end_bounds`):
-    the task is very unlikely to have ended before it, so that one poll already bounds the
-    detection latency by `near_delay_s`. Then poll every `near_delay_s`, widening slowly when overdue.
-    """
-    bounds = estimate.end_bounds(spec)
-    if bounds is None:
+    """Seconds until this task next wants a look (see the module docstring)."""
+    window = estimate.end_window(spec)
+    if window is None:
         delay = spec.first_delay_s * float(spec.unknown_growth**unknown_attempt)
-        return _jittered(min(delay, spec.max_delay_s), spec, rng)
-    earliest, latest = bounds
-    gap = earliest - now + spec.near_delay_s * spec.landing
-    if gap > spec.near_delay_s:
-        return min(gap, spec.max_delay_s)
-    overdue = max(0.0, now - latest)
-    return min(spec.near_delay_s + spec.overdue_growth * overdue, spec.max_delay_s)
+        return _jittered(min(delay, spec.latency_cap_s), spec, rng)
+    low, high = window
+    cadence = min(max((high - low) / spec.window_polls, spec.near_delay_s), spec.latency_cap_s)
+    gap = low - now + cadence * spec.landing
+    if gap > cadence:
+        justified = max(cadence, spec.history_growth * (now - estimate.started_at))
+        return min(gap, justified, spec.max_delay_s)
+    overdue = max(0.0, now - high)
+    return min(cadence + spec.overdue_growth * overdue, spec.latency_cap_s)
 
 
 def _jittered(delay: float, spec: PollSpec, rng: random.Random) -> float:
