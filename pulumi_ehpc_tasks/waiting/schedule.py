@@ -12,7 +12,8 @@ end now and the steps left are short (a low quantile of their sum), `high` the c
 
 - sleeps until `low` while it is far, but never longer than `history_growth` times the time observed so
   far (a prediction reaches no further ahead than the evidence behind it) nor `max_delay_s`;
-- inside the window, polls at a cadence of its width over `window_polls`, between `near_delay_s` (a
+- inside the window, polls at a cadence of its width over a budget of polls (one per `window_share_s`
+  of the task's expected length), between `near_delay_s` (a
   well-predicted end: low latency for little cost) and `latency_cap_s` (an unpredictable one: the
   latency budget, never exceeded once the task could end);
 - past `high`, widens slowly, up to `latency_cap_s`.
@@ -37,6 +38,7 @@ __all__ = [
     "POLL_SPECS",
     "POLL_SPEC_OVERRIDES",
     "Backoff",
+    "EndWindow",
     "PollSpec",
     "StepEstimate",
     "next_poll_delay",
@@ -52,20 +54,25 @@ class PollSpec:
     """First poll after the wait starts: early, to learn TotalSteps and catch quick tasks."""
     near_delay_s: float = 1.8
     """Densest cadence, when the end is well predicted."""
-    latency_cap_s: float = 8.0
+    latency_cap_s: float = 9.0
     """Latency budget: the longest interval once the task could plausibly end."""
     max_delay_s: float = 60.0
     """Longest sleep while the task is far from its end."""
     history_growth: float = 1.0
     """A sleep reaches at most this times the time observed so far."""
-    window_polls: float = 4.0
-    """Polls to spend across the plausible-end window: its width over this is the cadence inside."""
-    prior_sigma: float = 0.4
+    window_share_s: float = 12.0
+    """Polls to spend across the plausible-end window: one per this many seconds of the task's
+    expected length (its earliest plausible end); the window's width over that is the cadence."""
+    in_step_trust: float = 0.25
+    """How far ahead a step in progress for x seconds reaches, in x (the steps after it may be short)."""
+    prior_sigma: float = 0.8
     """Log-spread of step lengths assumed before any step is observed."""
     prior_weight: float = 2.0
     """How many observed steps that prior is worth."""
     quantile_z: float = 1.8
-    """How wide the plausible-end window is, in standard deviations (of log-lengths)."""
+    """How far the window reaches late, in standard deviations (of log-lengths)."""
+    low_z: float = 2.3
+    """How far it reaches early: an end before `low` is caught only by the next poll, late."""
     landing: float = 1.0
     """Where the first poll of the window lands after `low`, in cadences."""
     overdue_growth: float = 0.05
@@ -97,6 +104,16 @@ def spec_for(task_type: str | None) -> PollSpec:
     return POLL_SPECS.get(task_type or "", DEFAULT_POLL_SPEC)
 
 
+@dataclass(frozen=True)
+class EndWindow:
+    """When a task plausibly ends, from its step model."""
+
+    low: float
+    high: float
+    outlasted: bool
+    """The step in progress has outlasted the model's high quantile: the model is wrong about it."""
+
+
 class StepEstimate:
     """What one task's polls say about its steps: when each step ended (bracketed by polls) and the
     spread of their lengths. Fed by `observe` on every poll that saw the task in progress."""
@@ -110,8 +127,8 @@ class StepEstimate:
         self.step_began = (started_at, started_at)
         """Bracket of when the step in progress began (it was not seen before the first, was by the second)."""
         self._units: list[tuple[int, float]] = []
-        """(steps, seconds) between consecutive brackets of step ends: each a measured run of steps."""
-        self._last_mid = started_at
+        """(steps, seconds): measured runs of consecutive steps (one step, or the steps that ran
+        entirely between two polls)."""
 
     def observe(self, at: float, current_step: int, total_steps: int) -> None:
         if total_steps <= 0:
@@ -120,16 +137,15 @@ class StepEstimate:
             self.__init__(self.started_at)  # type: ignore[misc]  # a new step plan: start over
             self.total_steps = total_steps
         k = min(max(current_step, 1), total_steps)
-        if self.current_step and k > self.current_step:
-            prev_at, mid = self.last_at, (self.last_at + at) / 2
-            # The run since the last measured end: the steps that ended between the two polls.
-            self._units.append((k - self.current_step, mid - self._last_mid))
-            self._last_mid = mid
+        if k > max(self.current_step, 1):
+            # n steps ended since the last poll; their ends spread evenly over the interval between.
+            prev_at = self.last_at if self.current_step else self.started_at
+            n = k - max(self.current_step, 1)
+            first_end = prev_at + (at - prev_at) * 0.5 / n
+            self._units.append((1, first_end - sum(self.step_began) / 2))
+            if n > 1:
+                self._units.append((n - 1, (at - prev_at) * (n - 1) / n))
             self.step_began = (prev_at, at)
-        elif not self.current_step and k > 1:
-            self._units.append((k - 1, at - self.started_at))  # an upper bound; the best there is
-            self._last_mid = at
-            self.step_began = (self.started_at, at)
         self.current_step = max(self.current_step, k)
         self.last_at = at
 
@@ -142,6 +158,13 @@ class StepEstimate:
         """How long the step in progress has certainly lasted."""
         return max(0.0, self.last_at - self.step_began[1])
 
+    def evidence_s(self, spec: PollSpec) -> float:
+        """How far ahead the observations reach: the step in progress has lasted this long, and the
+        measured steps cover the time so far, trusted as far as there are enough of them."""
+        measured = sum(n for n, d in self._units if d > 0)
+        trust = measured / (measured + spec.prior_weight)
+        return max(spec.in_step_trust * self.in_step_s, trust * (self.last_at - self.started_at))
+
     def step_model(self, spec: PollSpec) -> tuple[float, float, int]:
         """(median step length, log-spread, steps measured) of this task, the prior filling the gaps."""
         units = [(n, d) for n, d in self._units if d > 0]
@@ -149,7 +172,14 @@ class StepEstimate:
         if not units:
             # Only the step in progress: it has lasted at least this long.
             return max(self.last_at - self.started_at, 1e-3), spec.prior_sigma, 0
-        mu = sum(n * math.log(d / n) for n, d in units) / steps
+        # The weighted median log-rate: one dominant or stalled step does not make every step long.
+        by_rate = sorted((math.log(d / n), n) for n, d in units)
+        half, acc, mu = steps / 2, 0, by_rate[-1][0]
+        for rate, n in by_rate:
+            acc += n
+            if acc >= half:
+                mu = rate
+                break
         # A run of n steps averages them: its log-rate varies about sigma^2/n.
         sq = sum(n * (math.log(d / n) - mu) ** 2 for n, d in units)
         weight = len(units) - 1 + spec.prior_weight
@@ -160,18 +190,17 @@ class StepEstimate:
             weight += 1
         return math.exp(mu), math.sqrt(sq / weight), steps
 
-    def end_window(self, spec: PollSpec) -> tuple[float, float] | None:
-        """Low and high plausible end times (None while nothing is known).
+    def end_window(self, spec: PollSpec) -> EndWindow | None:
+        """The plausible end times (None while nothing is known).
 
         The m steps after the one in progress: a lognormal sum (Fenton-Wilkinson) of steps with the
         learnt median and spread, plus the uncertainty of the median itself. `low` lets the step in
-        progress end now; `high` gives it its high quantile, at least what it has lasted times that
-        spread (a step longer than expected is likely to be longer still).
+        progress end now (quantile `low_z`); `high` gives it its high quantile, at least what it has
+        lasted times that spread (a step longer than expected is likely to be longer still).
         """
         if not self.known:
             return None
         median, sigma, measured = self.step_model(spec)
-        z = spec.quantile_z
         m = self.total_steps - self.current_step
         low = high = self.last_at
         if m > 0:
@@ -181,11 +210,12 @@ class StepEstimate:
             total = m * mean
             s2 = math.log1p((m * step_var + rel2 * total**2) / total**2)
             mu = math.log(total) - s2 / 2
-            low += math.exp(mu - z * math.sqrt(s2))
-            high += math.exp(mu + z * math.sqrt(s2))
+            low += math.exp(mu - spec.low_z * math.sqrt(s2))
+            high += math.exp(mu + spec.quantile_z * math.sqrt(s2))
         x = self.in_step_s
-        high += max(median, x) * math.exp(z * sigma) - x
-        return low, max(low, high)
+        step_high = median * math.exp(spec.quantile_z * sigma)
+        high += max(step_high, x * math.exp(spec.quantile_z * sigma)) - x
+        return EndWindow(low, max(low, high), outlasted=measured > 0 and x > step_high)
 
     def predicted_end(self) -> float | None:
         """Best single guess of the end (for the ETA shown in progress)."""
@@ -202,14 +232,22 @@ def next_poll_delay(now: float, estimate: StepEstimate, spec: PollSpec, rng: ran
     if window is None:
         delay = spec.first_delay_s * float(spec.unknown_growth**unknown_attempt)
         return _jittered(min(delay, spec.latency_cap_s), spec, rng)
-    low, high = window
-    cadence = min(max((high - low) / spec.window_polls, spec.near_delay_s), spec.latency_cap_s)
+    low, high = window.low, window.high
+    elapsed = now - estimate.started_at
+    # Early in a wait the latency budget is relative: a 5 s task is not looked at every 9 s.
+    cap = min(spec.latency_cap_s, max(spec.near_delay_s, spec.history_growth * elapsed))
+    if window.outlasted:
+        cadence = cap  # the model failed for this step: only the latency budget is left to trust
+    else:
+        # The window may cost as many polls as one every `window_share_s` over the task's length.
+        budget = max(1.0, (low - estimate.started_at) / spec.window_share_s)
+        cadence = min(max((high - low) / budget, spec.near_delay_s), cap)
     gap = low - now + cadence * spec.landing
     if gap > cadence:
-        justified = max(cadence, spec.history_growth * (now - estimate.started_at))
+        justified = max(cadence, spec.history_growth * estimate.evidence_s(spec))
         return min(gap, justified, spec.max_delay_s)
     overdue = max(0.0, now - high)
-    return min(cadence + spec.overdue_growth * overdue, spec.latency_cap_s)
+    return min(cadence + spec.overdue_growth * overdue, cap)
 
 
 def _jittered(delay: float, spec: PollSpec, rng: random.Random) -> float:
