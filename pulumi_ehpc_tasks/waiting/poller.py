@@ -140,8 +140,12 @@ class ClusterPoller:
             if not pending:
                 return None
             spacing = MIN_TICK_SPACING_S
-            if len(pending) > 1 and self._last_tick_calls > 1:
-                spacing = max(spacing, PAGED_TICK_SPACING_S * self._last_tick_calls**2)
+            calls = self._last_tick_calls
+            if len(pending) > 1 and calls > 1:
+                # A tick of c calls comes c times less often than the typical wait wants a look.
+                gaps = sorted(due - self._last_tick for due in pending)
+                typical = min(gaps[len(gaps) // 2], 20.0)
+                spacing = max(spacing, PAGED_TICK_SPACING_S * calls**2, calls * typical)
             return max(min(pending), self._hold_until, self._last_tick + spacing)
 
     # -- one tick ----------------------------------------------------------------------------------

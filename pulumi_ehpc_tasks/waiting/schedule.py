@@ -29,6 +29,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
+from typing import NamedTuple
 
 from ..wire.actions import ACTION_BY_TASK_TYPE
 from ..wire.task_models import TaskType
@@ -60,16 +61,20 @@ class PollSpec:
     """Longest sleep while the task is far from its end."""
     history_growth: float = 1.0
     """A sleep reaches at most this times the time observed so far."""
-    window_share_s: float = 12.0
+    early_growth: float = 3.0
+    """Early in a wait the latency budget is at most this times the time waited."""
+    window_share_s: float = 8.0
     """Polls to spend across the plausible-end window: one per this many seconds of the task's
     expected length (its earliest plausible end); the window's width over that is the cadence."""
+    regular_reach: float = 4.0
+    """How much further steps more regular than the prior let a sleep reach (see `evidence_s`)."""
     in_step_trust: float = 0.25
     """How far ahead a step in progress for x seconds reaches, in x (the steps after it may be short)."""
     prior_sigma: float = 0.8
     """Log-spread of step lengths assumed before any step is observed."""
     prior_weight: float = 2.0
     """How many observed steps that prior is worth."""
-    quantile_z: float = 1.8
+    quantile_z: float = 1.5
     """How far the window reaches late, in standard deviations (of log-lengths)."""
     low_z: float = 2.3
     """How far it reaches early: an end before `low` is caught only by the next poll, late."""
@@ -114,6 +119,21 @@ class EndWindow:
     """The step in progress has outlasted the model's high quantile: the model is wrong about it."""
 
 
+_REGULAR_RUNS = 3
+"""Measured runs needed before equal-step bounds that agree may cap the spread."""
+_SHARP_NOISE = 0.04
+"""Relative variance of a run's length (from its brackets) at which it counts half for the spread."""
+
+
+class _Run(NamedTuple):
+    """A measured run of consecutive steps: one step, or the steps that ran wholly between two polls."""
+
+    steps: int
+    seconds: float
+    noise: float
+    """Variance (s^2) of `seconds` from not knowing where in their brackets the ends fell."""
+
+
 class StepEstimate:
     """What one task's polls say about its steps: when each step ended (bracketed by polls) and the
     spread of their lengths. Fed by `observe` on every poll that saw the task in progress."""
@@ -126,9 +146,10 @@ class StepEstimate:
         """Time of the latest observation."""
         self.step_began = (started_at, started_at)
         """Bracket of when the step in progress began (it was not seen before the first, was by the second)."""
-        self._units: list[tuple[int, float]] = []
-        """(steps, seconds): measured runs of consecutive steps (one step, or the steps that ran
-        entirely between two polls)."""
+        self._runs: list[_Run] = []
+        self._mean_low, self._mean_high = 0.0, math.inf
+        """Bounds on the mean step if all steps were equal: step k in progress at e means k-1 ended."""
+        self._model: tuple[PollSpec, float, tuple[float, float, int]] | None = None
 
     def observe(self, at: float, current_step: int, total_steps: int) -> None:
         if total_steps <= 0:
@@ -141,13 +162,21 @@ class StepEstimate:
             # n steps ended since the last poll; their ends spread evenly over the interval between.
             prev_at = self.last_at if self.current_step else self.started_at
             n = k - max(self.current_step, 1)
-            first_end = prev_at + (at - prev_at) * 0.5 / n
-            self._units.append((1, first_end - sum(self.step_began) / 2))
+            share = (at - prev_at) / n
+            began_width = self.step_began[1] - self.step_began[0]
+            first = prev_at + share / 2 - sum(self.step_began) / 2
+            # Each run's length is known to within its brackets: that part of its spread is ours.
+            self._runs.append(_Run(1, first, (began_width**2 + share**2) / 12))
             if n > 1:
-                self._units.append((n - 1, (at - prev_at) * (n - 1) / n))
+                self._runs.append(_Run(n - 1, share * (n - 1), share**2 / 6))
             self.step_began = (prev_at, at)
+            self._model = None
         self.current_step = max(self.current_step, k)
         self.last_at = at
+        elapsed = max(at - self.started_at, 1e-3)
+        self._mean_low = max(self._mean_low, elapsed / k)
+        if k > 1:
+            self._mean_high = min(self._mean_high, elapsed / (k - 1))
 
     @property
     def known(self) -> bool:
@@ -160,33 +189,52 @@ class StepEstimate:
 
     def evidence_s(self, spec: PollSpec) -> float:
         """How far ahead the observations reach: the step in progress has lasted this long, and the
-        measured steps cover the time so far, trusted as far as there are enough of them."""
-        measured = sum(n for n, d in self._units if d > 0)
+        measured steps cover the time so far, trusted as far as there are enough of them and, up to
+        `regular_reach` times further, as they are more regular than the prior."""
+        _, sigma, measured = self.step_model(spec)
         trust = measured / (measured + spec.prior_weight)
+        trust *= min(spec.regular_reach, max(1.0, spec.prior_sigma / max(sigma, 1e-3)))
         return max(spec.in_step_trust * self.in_step_s, trust * (self.last_at - self.started_at))
 
     def step_model(self, spec: PollSpec) -> tuple[float, float, int]:
         """(median step length, log-spread, steps measured) of this task, the prior filling the gaps."""
-        units = [(n, d) for n, d in self._units if d > 0]
-        steps = sum(n for n, _ in units)
-        if not units:
+        if self._model is not None and self._model[0] is spec and self._model[1] == self.last_at:
+            return self._model[2]
+        model = self._fit(spec)
+        self._model = (spec, self.last_at, model)
+        return model
+
+    def _fit(self, spec: PollSpec) -> tuple[float, float, int]:
+        runs = [r for r in self._runs if r.seconds > 0]
+        steps = sum(r.steps for r in runs)
+        if not runs:
             # Only the step in progress: it has lasted at least this long.
             return max(self.last_at - self.started_at, 1e-3), spec.prior_sigma, 0
         # The weighted median log-rate: one dominant or stalled step does not make every step long.
-        by_rate = sorted((math.log(d / n), n) for n, d in units)
-        half, acc, mu = steps / 2, 0, by_rate[-1][0]
-        for rate, n in by_rate:
-            acc += n
-            if acc >= half:
+        by_rate = sorted((math.log(r.seconds / r.steps), r) for r in runs)
+        acc, mu = 0, by_rate[-1][0]
+        for rate, r in by_rate:
+            acc += r.steps
+            if acc >= steps / 2:
                 mu = rate
                 break
-        # A run of n steps averages them: its log-rate varies about sigma^2/n.
-        sq = sum(n * (math.log(d / n) - mu) ** 2 for n, d in units)
-        weight = len(units) - 1 + spec.prior_weight
+        # A run of n steps averages them: its log-rate varies about sigma^2/n. A run known only
+        # roughly (wide brackets) says little about the spread: it counts for less.
+        sq = weight = 0.0
+        for rate, r in by_rate:
+            noise = r.noise / r.seconds**2
+            w = 1.0 / (1.0 + noise / _SHARP_NOISE)
+            sq += w * r.steps * max(0.0, (rate - mu) ** 2 - noise)
+            weight += w * r.steps
+        weight += spec.prior_weight - 1
         sq += spec.prior_weight * spec.prior_sigma**2
+        if len(runs) >= _REGULAR_RUNS and self._mean_low <= self._mean_high < math.inf:
+            # Every poll agrees with steps of one length to within these bounds: that caps the
+            # spread at what would keep k steps' sum inside them (their sum's spread is sigma/sqrt(k)).
+            sq = min(sq, weight * math.log(self._mean_high / self._mean_low) ** 2 * self.current_step)
         x = self.in_step_s
         if x > math.exp(mu):  # the step in progress is already longer than typical: a wider spread
-            sq += math.log(x) ** 2 - 2 * math.log(x) * mu + mu * mu
+            sq += (math.log(x) - mu) ** 2
             weight += 1
         return math.exp(mu), math.sqrt(sq / weight), steps
 
@@ -212,6 +260,10 @@ class StepEstimate:
             mu = math.log(total) - s2 / 2
             low += math.exp(mu - spec.low_z * math.sqrt(s2))
             high += math.exp(mu + spec.quantile_z * math.sqrt(s2))
+        # The step in progress may have begun as early as its bracket allows; it ends no sooner
+        # than its own low quantile.
+        oldest = self.last_at - self.step_began[0]
+        low += max(0.0, median * math.exp(-spec.low_z * sigma) - oldest)
         x = self.in_step_s
         step_high = median * math.exp(spec.quantile_z * sigma)
         high += max(step_high, x * math.exp(spec.quantile_z * sigma)) - x
@@ -235,7 +287,7 @@ def next_poll_delay(now: float, estimate: StepEstimate, spec: PollSpec, rng: ran
     low, high = window.low, window.high
     elapsed = now - estimate.started_at
     # Early in a wait the latency budget is relative: a 5 s task is not looked at every 9 s.
-    cap = min(spec.latency_cap_s, max(spec.near_delay_s, spec.history_growth * elapsed))
+    cap = min(spec.latency_cap_s, max(spec.near_delay_s, spec.early_growth * elapsed))
     if window.outlasted:
         cadence = cap  # the model failed for this step: only the latency budget is left to trust
     else:

@@ -16,9 +16,10 @@ Detection latency is the time of the poll that first saw the terminal status min
 from __future__ import annotations
 
 import bisect
+import itertools
 import random
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .poller import ClusterPoller
@@ -98,7 +99,7 @@ class _Page:
 class _TimelineSource:
     """`list_tasks` answering from step timelines at the clock's current time."""
 
-    def __init__(self, clock: VirtualClock, timelines: dict[str, Sequence[float]], task_type: str) -> None:
+    def __init__(self, clock: VirtualClock, timelines: Mapping[str, Sequence[float]], task_type: str) -> None:
         self._clock = clock
         self._timelines = timelines
         self._newest_first = list(reversed(timelines))
@@ -124,7 +125,7 @@ class _TimelineSource:
 
 def _check_timeline(step_ends: Sequence[float], total_steps: int | None) -> list[float]:
     ends = [float(e) for e in step_ends]
-    if not ends or any(b < a for a, b in zip(ends, ends[1:], strict=False)) or ends[0] < 0:
+    if not ends or any(b < a for a, b in itertools.pairwise(ends)) or ends[0] < 0:
         raise ValueError("step_ends must be a non-empty, non-decreasing list of seconds >= 0")
     if total_steps is not None and total_steps != len(ends):
         raise ValueError(f"total_steps={total_steps} but the timeline has {len(ends)} step ends")
