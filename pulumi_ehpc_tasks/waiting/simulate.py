@@ -102,7 +102,7 @@ class _TimelineSource:
     def __init__(self, clock: VirtualClock, timelines: Mapping[str, Sequence[float]], task_type: str) -> None:
         self._clock = clock
         self._timelines = timelines
-        self._newest_first = list(reversed(timelines))
+        self._newest_first: list[str] = list(reversed(list(timelines)))
         self._task_type = task_type
 
     def _task(self, task_id: str) -> _SimTask:
