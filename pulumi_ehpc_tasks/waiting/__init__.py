@@ -17,6 +17,7 @@ from .poller import ClusterPoller
 from .progress import Progress, ProgressGate
 from .registry import DEFAULT_REGISTRY, PollerRegistry
 from .schedule import DEFAULT_POLL_SPEC, POLL_SPEC_OVERRIDES, POLL_SPECS, PollSpec
+from .simulate import ManySimResult, SimResult, simulate, simulate_many
 from .types import Clock, SystemClock, TaskSource
 
 __all__ = [
@@ -28,12 +29,14 @@ __all__ = [
     "Clock",
     "ClusterPoller",
     "FinishedTask",
+    "ManySimResult",
     "Outcome",
     "PollSpec",
     "PollerFailedError",
     "PollerRegistry",
     "Progress",
     "ProgressGate",
+    "SimResult",
     "SystemClock",
     "TaskFailedError",
     "TaskNotFoundError",
@@ -43,5 +46,7 @@ __all__ = [
     "WaitError",
     "WaitTimeoutError",
     "async_wait_for_task",
+    "simulate",
+    "simulate_many",
     "wait_for_task",
 ]

@@ -38,6 +38,9 @@ MIN_TICK_SPACING_S = 0.4  # never two ticks closer than this, whatever the tasks
 # 1/(PAGED_TICK_SPACING_S * c) calls a second) and 64 waits cost about what one does. Their detection
 # latency grows instead.
 PAGED_TICK_SPACING_S = 1.8
+# ... where c counts the typical wait's wished gap (the median), at most this: a tick serving many
+# waits is worth more than one serving a few, but a wait far from its end must not hold off the rest.
+PAGED_TYPICAL_GAP_CAP_S = 30.0
 # A task due this soon after a tick is answered by it too: merges nearby wishes into one tick.
 COALESCE_SLACK_S = 0.6
 
@@ -144,7 +147,7 @@ class ClusterPoller:
             if len(pending) > 1 and calls > 1:
                 # A tick of c calls comes c times less often than the typical wait wants a look.
                 gaps = sorted(due - self._last_tick for due in pending)
-                typical = min(gaps[len(gaps) // 2], 20.0)
+                typical = min(gaps[len(gaps) // 2], PAGED_TYPICAL_GAP_CAP_S)
                 spacing = max(spacing, PAGED_TICK_SPACING_S * calls**2, calls * typical)
             return max(min(pending), self._hold_until, self._last_tick + spacing)
 

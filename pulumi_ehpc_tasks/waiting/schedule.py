@@ -150,6 +150,7 @@ class StepEstimate:
         self._mean_low, self._mean_high = 0.0, math.inf
         """Bounds on the mean step if all steps were equal: step k in progress at e means k-1 ended."""
         self._model: tuple[PollSpec, float, tuple[float, float, int]] | None = None
+        self._stats: tuple[PollSpec, int, tuple[float, float, float, int, int]] | None = None
 
     def observe(self, at: float, current_step: int, total_steps: int) -> None:
         if total_steps <= 0:
@@ -204,15 +205,15 @@ class StepEstimate:
         self._model = (spec, self.last_at, model)
         return model
 
-    def _fit(self, spec: PollSpec) -> tuple[float, float, int]:
+    def _run_stats(self, spec: PollSpec) -> tuple[float, float, float, int, int]:
+        """(median log-rate, weighted squares, weight, steps, runs) of the measured runs (cached)."""
+        if self._stats is not None and self._stats[0] is spec and self._stats[1] == len(self._runs):
+            return self._stats[2]
         runs = [r for r in self._runs if r.seconds > 0]
         steps = sum(r.steps for r in runs)
-        if not runs:
-            # Only the step in progress: it has lasted at least this long.
-            return max(self.last_at - self.started_at, 1e-3), spec.prior_sigma, 0
         # The weighted median log-rate: one dominant or stalled step does not make every step long.
         by_rate = sorted((math.log(r.seconds / r.steps), r) for r in runs)
-        acc, mu = 0, by_rate[-1][0]
+        acc, mu = 0, by_rate[-1][0] if by_rate else 0.0
         for rate, r in by_rate:
             acc += r.steps
             if acc >= steps / 2:
@@ -226,9 +227,18 @@ class StepEstimate:
             w = 1.0 / (1.0 + noise / _SHARP_NOISE)
             sq += w * r.steps * max(0.0, (rate - mu) ** 2 - noise)
             weight += w * r.steps
+        stats = (mu, sq, weight, steps, len(runs))
+        self._stats = (spec, len(self._runs), stats)
+        return stats
+
+    def _fit(self, spec: PollSpec) -> tuple[float, float, int]:
+        mu, sq, weight, steps, runs = self._run_stats(spec)
+        if not runs:
+            # Only the step in progress: it has lasted at least this long.
+            return max(self.last_at - self.started_at, 1e-3), spec.prior_sigma, 0
         weight += spec.prior_weight - 1
         sq += spec.prior_weight * spec.prior_sigma**2
-        if len(runs) >= _REGULAR_RUNS and self._mean_low <= self._mean_high < math.inf:
+        if runs >= _REGULAR_RUNS and self._mean_low <= self._mean_high < math.inf:
             # Every poll agrees with steps of one length to within these bounds: that caps the
             # spread at what would keep k steps' sum inside them (their sum's spread is sigma/sqrt(k)).
             sq = min(sq, weight * math.log(self._mean_high / self._mean_low) ** 2 * self.current_step)
