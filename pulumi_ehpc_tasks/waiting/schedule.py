@@ -61,7 +61,9 @@ class PollSpec:
     """Longest sleep while the task is far from its end."""
     history_growth: float = 1.0
     """A sleep reaches at most this times the time observed so far."""
-    early_growth: float = 3.0
+    window_polls_min: float = 3.0
+    """Polls the window may cost however short the task (a short task's window is cheap anyway)."""
+    early_growth: float = 4.0
     """Early in a wait the latency budget is at most this times the time waited."""
     window_share_s: float = 8.0
     """Polls to spend across the plausible-end window: one per this many seconds of the task's
@@ -72,7 +74,7 @@ class PollSpec:
     """How far ahead a step in progress for x seconds reaches, in x (the steps after it may be short)."""
     prior_sigma: float = 0.8
     """Log-spread of step lengths assumed before any step is observed."""
-    prior_weight: float = 2.0
+    prior_weight: float = 1.0
     """How many observed steps that prior is worth."""
     quantile_z: float = 1.5
     """How far the window reaches late, in standard deviations (of log-lengths)."""
@@ -120,7 +122,8 @@ class EndWindow:
 
 
 _REGULAR_RUNS = 3
-"""Measured runs needed before equal-step bounds that agree may cap the spread."""
+_REGULAR_STEPS = 8
+"""Measured runs, and steps, needed before equal-step bounds that agree may cap the spread."""
 _SHARP_NOISE = 0.04
 """Relative variance of a run's length (from its brackets) at which it counts half for the spread."""
 
@@ -238,7 +241,7 @@ class StepEstimate:
             return max(self.last_at - self.started_at, 1e-3), spec.prior_sigma, 0
         weight += spec.prior_weight - 1
         sq += spec.prior_weight * spec.prior_sigma**2
-        if runs >= _REGULAR_RUNS and self._mean_low <= self._mean_high < math.inf:
+        if runs >= _REGULAR_RUNS and steps >= _REGULAR_STEPS and self._mean_low <= self._mean_high < math.inf:
             # Every poll agrees with steps of one length to within these bounds: that caps the
             # spread at what would keep k steps' sum inside them (their sum's spread is sigma/sqrt(k)).
             sq = min(sq, weight * math.log(self._mean_high / self._mean_low) ** 2 * self.current_step)
@@ -302,7 +305,7 @@ def next_poll_delay(now: float, estimate: StepEstimate, spec: PollSpec, rng: ran
         cadence = cap  # the model failed for this step: only the latency budget is left to trust
     else:
         # The window may cost as many polls as one every `window_share_s` over the task's length.
-        budget = max(1.0, (low - estimate.started_at) / spec.window_share_s)
+        budget = max(spec.window_polls_min, (low - estimate.started_at) / spec.window_share_s)
         cadence = min(max((high - low) / budget, spec.near_delay_s), cap)
     gap = low - now + cadence * spec.landing
     if gap > cadence:
