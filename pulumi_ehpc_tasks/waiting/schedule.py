@@ -7,16 +7,20 @@ lengths (a prior of `prior_sigma` worth `prior_weight` steps until enough are se
 progress for longer than the model expects counts as evidence of a wider spread, so a stalled or
 dominant step loosens the model instead of being polled as if its end were imminent.
 
-From the model, a window of plausible end times `[low, high]`: `low` assumes the step in progress may
-end now and the steps left are short (a low quantile of their sum), `high` the converse. The schedule
+From the model, a window of plausible end times `[low, high]`: `low` lets the step in progress end at
+its own low quantile and the steps left be short (quantile `low_z` of their sum), `high` the converse
+(`quantile_z`). The schedule
 
-- sleeps until `low` while it is far, but never longer than `history_growth` times the time observed so
-  far (a prediction reaches no further ahead than the evidence behind it) nor `max_delay_s`;
-- inside the window, polls at a cadence of its width over a budget of polls (one per `window_share_s`
-  of the task's expected length), between `near_delay_s` (a
-  well-predicted end: low latency for little cost) and `latency_cap_s` (an unpredictable one: the
-  latency budget, never exceeded once the task could end);
-- past `high`, widens slowly, up to `latency_cap_s`.
+- sleeps until `low` while it is far, but no further ahead than the observations reach (`evidence_s`:
+  the time the measured steps cover, trusted by their number and regularity; a step in progress for x
+  seconds reaches only `in_step_trust` x, since the steps after it may be short) nor `max_delay_s`;
+- inside the window, polls at its width over a budget of polls (one per `window_share_s` of the task's
+  expected length, at least `window_polls_min`), between `near_delay_s` (a well-predicted end: low
+  latency for little cost) and the latency budget `latency_cap_s` (early in a wait at most
+  `early_growth` times the time waited, so a short task is not looked at every 9 s);
+- once the step in progress outlasts the model's high quantile, polls at the latency budget: the
+  model was wrong about this step, the budget is all that is left to trust;
+- past `high`, widens slowly, up to the latency budget.
 
 Tuned with `benchmarks/waiter.py` on step profiles unlike each other (uniform, front- and back-loaded,
 heavy-tailed, stalled) on tuning seeds, reported on others; the simulation (`simulate.py`) runs this code.
@@ -60,7 +64,7 @@ class PollSpec:
     max_delay_s: float = 60.0
     """Longest sleep while the task is far from its end."""
     history_growth: float = 1.0
-    """A sleep reaches at most this times the time observed so far."""
+    """A sleep reaches at most this times `StepEstimate.evidence_s`."""
     window_polls_min: float = 3.0
     """Polls the window may cost however short the task (a short task's window is cheap anyway)."""
     early_growth: float = 4.0
@@ -70,11 +74,13 @@ class PollSpec:
     expected length (its earliest plausible end); the window's width over that is the cadence."""
     regular_reach: float = 4.0
     """How much further steps more regular than the prior let a sleep reach (see `evidence_s`)."""
+    trust_weight: float = 2.0
+    """Measured steps count as evidence in proportion n/(n + this)."""
     in_step_trust: float = 0.25
     """How far ahead a step in progress for x seconds reaches, in x (the steps after it may be short)."""
     prior_sigma: float = 0.8
     """Log-spread of step lengths assumed before any step is observed."""
-    prior_weight: float = 1.0
+    prior_weight: float = 2.0
     """How many observed steps that prior is worth."""
     quantile_z: float = 1.5
     """How far the window reaches late, in standard deviations (of log-lengths)."""
@@ -122,7 +128,7 @@ class EndWindow:
 
 
 _REGULAR_RUNS = 3
-_REGULAR_STEPS = 8
+_REGULAR_STEPS = 6
 """Measured runs, and steps, needed before equal-step bounds that agree may cap the spread."""
 _SHARP_NOISE = 0.04
 """Relative variance of a run's length (from its brackets) at which it counts half for the spread."""
@@ -150,6 +156,8 @@ class StepEstimate:
         self.step_began = (started_at, started_at)
         """Bracket of when the step in progress began (it was not seen before the first, was by the second)."""
         self._runs: list[_Run] = []
+        self._first_seen: list[tuple[float, int]] = []
+        """(time, step) of each poll that first saw a step: the recent pace is measured across them."""
         self._mean_low, self._mean_high = 0.0, math.inf
         """Bounds on the mean step if all steps were equal: step k in progress at e means k-1 ended."""
         self._model: tuple[PollSpec, float, tuple[float, float, int]] | None = None
@@ -175,6 +183,8 @@ class StepEstimate:
                 self._runs.append(_Run(n - 1, share * (n - 1), share**2 / 6))
             self.step_began = (prev_at, at)
             self._model = None
+        if k > self.current_step:
+            self._first_seen.append((at, k))
         self.current_step = max(self.current_step, k)
         self.last_at = at
         elapsed = max(at - self.started_at, 1e-3)
@@ -196,7 +206,7 @@ class StepEstimate:
         measured steps cover the time so far, trusted as far as there are enough of them and, up to
         `regular_reach` times further, as they are more regular than the prior."""
         _, sigma, measured = self.step_model(spec)
-        trust = measured / (measured + spec.prior_weight)
+        trust = measured / (measured + spec.trust_weight)
         trust *= min(spec.regular_reach, max(1.0, spec.prior_sigma / max(sigma, 1e-3)))
         return max(spec.in_step_trust * self.in_step_s, trust * (self.last_at - self.started_at))
 
@@ -239,7 +249,7 @@ class StepEstimate:
         if not runs:
             # Only the step in progress: it has lasted at least this long.
             return max(self.last_at - self.started_at, 1e-3), spec.prior_sigma, 0
-        weight += spec.prior_weight - 1
+        weight += spec.prior_weight
         sq += spec.prior_weight * spec.prior_sigma**2
         if runs >= _REGULAR_RUNS and steps >= _REGULAR_STEPS and self._mean_low <= self._mean_high < math.inf:
             # Every poll agrees with steps of one length to within these bounds: that caps the
@@ -249,7 +259,16 @@ class StepEstimate:
         if x > math.exp(mu):  # the step in progress is already longer than typical: a wider spread
             sq += (math.log(x) - mu) ** 2
             weight += 1
-        return math.exp(mu), math.sqrt(sq / weight), steps
+        return min(math.exp(mu), self._recent_pace()), math.sqrt(sq / weight), steps
+
+    def _recent_pace(self) -> float:
+        """Seconds per step over the latest half of the steps seen: the steps ahead are more like the
+        recent ones than like a long first step, and a pace measured over many steps is precise."""
+        k = self.current_step
+        for at, step in reversed(self._first_seen):
+            if step <= max(1, k // 2) and step < k:
+                return (self.last_at - at) / (k - step)
+        return math.inf
 
     def end_window(self, spec: PollSpec) -> EndWindow | None:
         """The plausible end times (None while nothing is known).
