@@ -28,6 +28,7 @@ heavy-tailed, stalled) on tuning seeds, reported on others; the simulation (`sim
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 from collections.abc import Mapping
@@ -137,10 +138,16 @@ _SHARP_NOISE = 0.04
 class _Run(NamedTuple):
     """A measured run of consecutive steps: one step, or the steps that ran wholly between two polls."""
 
+    log_rate: float
+    """log(seconds per step)."""
     steps: int
-    seconds: float
     noise: float
-    """Variance (s^2) of `seconds` from not knowing where in their brackets the ends fell."""
+    """Relative variance of its length, from not knowing where in their brackets the ends fell."""
+
+    @property
+    def weight(self) -> float:
+        """A run known only roughly (wide brackets) says little about the spread: it counts for less."""
+        return self.steps / (1.0 + self.noise / _SHARP_NOISE)
 
 
 class StepEstimate:
@@ -161,7 +168,7 @@ class StepEstimate:
         self._mean_low, self._mean_high = 0.0, math.inf
         """Bounds on the mean step if all steps were equal: step k in progress at e means k-1 ended."""
         self._model: tuple[PollSpec, float, tuple[float, float, int]] | None = None
-        self._stats: tuple[PollSpec, int, tuple[float, float, float, int, int]] | None = None
+        self._stats: tuple[int, tuple[float, float, float, int, int]] | None = None
 
     def observe(self, at: float, current_step: int, total_steps: int) -> None:
         if total_steps <= 0:
@@ -178,9 +185,9 @@ class StepEstimate:
             began_width = self.step_began[1] - self.step_began[0]
             first = prev_at + share / 2 - sum(self.step_began) / 2
             # Each run's length is known to within its brackets: that part of its spread is ours.
-            self._runs.append(_Run(1, first, (began_width**2 + share**2) / 12))
+            self._add_run(1, first, (began_width**2 + share**2) / 12)
             if n > 1:
-                self._runs.append(_Run(n - 1, share * (n - 1), share**2 / 6))
+                self._add_run(n - 1, share * (n - 1), share**2 / 6)
             self.step_began = (prev_at, at)
             self._model = None
         if k > self.current_step:
@@ -218,34 +225,37 @@ class StepEstimate:
         self._model = (spec, self.last_at, model)
         return model
 
-    def _run_stats(self, spec: PollSpec) -> tuple[float, float, float, int, int]:
+    def _add_run(self, steps: int, seconds: float, noise_s2: float) -> None:
+        if seconds > 0:
+            bisect.insort(self._runs, _Run(math.log(seconds / steps), steps, noise_s2 / seconds**2))
+
+    def _run_stats(self) -> tuple[float, float, float, int, int]:
         """(median log-rate, weighted squares, weight, steps, runs) of the measured runs (cached)."""
-        if self._stats is not None and self._stats[0] is spec and self._stats[1] == len(self._runs):
-            return self._stats[2]
-        runs = [r for r in self._runs if r.seconds > 0]
+        if self._stats is not None and self._stats[0] == len(self._runs):
+            return self._stats[1]
+        runs = self._runs  # sorted by log-rate
         steps = sum(r.steps for r in runs)
         # The weighted median log-rate: one dominant or stalled step does not make every step long.
-        by_rate = sorted((math.log(r.seconds / r.steps), r) for r in runs)
-        acc, mu = 0, by_rate[-1][0] if by_rate else 0.0
-        for rate, r in by_rate:
+        acc, mu = 0, runs[-1].log_rate if runs else 0.0
+        for r in runs:
             acc += r.steps
             if acc >= steps / 2:
-                mu = rate
+                mu = r.log_rate
                 break
-        # A run of n steps averages them: its log-rate varies about sigma^2/n. A run known only
-        # roughly (wide brackets) says little about the spread: it counts for less.
+        # A run of n steps averages them: its log-rate varies about sigma^2/n.
         sq = weight = 0.0
-        for rate, r in by_rate:
-            noise = r.noise / r.seconds**2
-            w = 1.0 / (1.0 + noise / _SHARP_NOISE)
-            sq += w * r.steps * max(0.0, (rate - mu) ** 2 - noise)
-            weight += w * r.steps
+        for r in runs:
+            w = r.weight
+            dev = (r.log_rate - mu) ** 2 - r.noise
+            if dev > 0:
+                sq += w * dev
+            weight += w
         stats = (mu, sq, weight, steps, len(runs))
-        self._stats = (spec, len(self._runs), stats)
+        self._stats = (len(runs), stats)
         return stats
 
     def _fit(self, spec: PollSpec) -> tuple[float, float, int]:
-        mu, sq, weight, steps, runs = self._run_stats(spec)
+        mu, sq, weight, steps, runs = self._run_stats()
         if not runs:
             # Only the step in progress: it has lasted at least this long.
             return max(self.last_at - self.started_at, 1e-3), spec.prior_sigma, 0
