@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .api import async_wait_for_task, wait_for_task
 from .errors import (
+    PollerFailedError,
     TaskFailedError,
     TaskNotFoundError,
     TaskPartiallyFailedError,
@@ -15,22 +16,27 @@ from .outcomes import TASK_STATUS_OUTCOMES, FinishedTask, Outcome
 from .poller import ClusterPoller
 from .progress import Progress, ProgressGate
 from .registry import DEFAULT_REGISTRY, PollerRegistry
-from .schedule import DEFAULT_POLL_SPEC, POLL_SPECS, PollSpec
+from .schedule import DEFAULT_POLL_SPEC, POLL_SPEC_OVERRIDES, POLL_SPECS, PollSpec
+from .simulate import ManySimResult, SimResult, simulate, simulate_many
 from .types import Clock, SystemClock, TaskSource
 
 __all__ = [
     "DEFAULT_POLL_SPEC",
     "DEFAULT_REGISTRY",
     "POLL_SPECS",
+    "POLL_SPEC_OVERRIDES",
     "TASK_STATUS_OUTCOMES",
     "Clock",
     "ClusterPoller",
     "FinishedTask",
+    "ManySimResult",
     "Outcome",
     "PollSpec",
+    "PollerFailedError",
     "PollerRegistry",
     "Progress",
     "ProgressGate",
+    "SimResult",
     "SystemClock",
     "TaskFailedError",
     "TaskNotFoundError",
@@ -40,5 +46,7 @@ __all__ = [
     "WaitError",
     "WaitTimeoutError",
     "async_wait_for_task",
+    "simulate",
+    "simulate_many",
     "wait_for_task",
 ]

@@ -4,6 +4,7 @@
   - `WaitTimeoutError`          the deadline passed; the task goes on in the cloud
   - `UnexpectedTaskStatusError` a status not in `TASK_STATUS_OUTCOMES`, raised at once
   - `TaskNotFoundError`         `ListTasks(TaskId)` kept returning nothing
+  - `PollerFailedError`         an unexpected (non-wire) error in a poll tick; the original is `__cause__`
   - `TaskFailedError`           `FinishedTask.raise_for_outcome()` on Failed/Fail (`.errors`)
     - `TaskPartiallyFailedError` on PartialFail (`.instances` that were added anyway)
 
@@ -19,6 +20,7 @@ from typing import Any
 from .types import TaskLike
 
 __all__ = [
+    "PollerFailedError",
     "TaskFailedError",
     "TaskNotFoundError",
     "TaskPartiallyFailedError",
@@ -106,6 +108,26 @@ class TaskNotFoundError(WaitError):
             task_id=task_id,
             last_task=None,
         )
+
+
+class PollerFailedError(WaitError):
+    """A poll tick failed with an error that is neither a wire error nor a transport error: a bug,
+    not a reason to retry. Every wait of the poller gets one; `__cause__` is the original error."""
+
+    def __init__(self, *, cluster_id: str, task_id: str, task_ids: Sequence[str], last_task: TaskLike | None,
+                 cause: BaseException) -> None:
+        self.task_ids = list(task_ids)
+        others = [t for t in self.task_ids if t != task_id]
+        also = f" (also ended: {', '.join(others)})" if others else ""
+        super().__init__(
+            f"Waiting for task {task_id} on cluster {cluster_id} stopped{also}: polling ListTasks raised "
+            f"{type(cause).__name__}: {str(cause)[:200]}. This is a bug in the waiter, not a task failure; "
+            f"the task goes on in the cloud. {resume_hint(cluster_id, task_id)}",
+            cluster_id=cluster_id,
+            task_id=task_id,
+            last_task=last_task,
+        )
+        self.__cause__ = cause
 
 
 def _describe_errors(errors: Sequence[Any]) -> str:

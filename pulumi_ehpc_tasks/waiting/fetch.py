@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from .types import TaskLike, TaskSource
 
-__all__ = ["MAX_SCAN_PAGES", "PAGE_SIZE", "TaskLocator", "fetch_tasks"]
+__all__ = ["MAX_SCAN_PAGES", "PAGE_SIZE", "TaskLocator"]
 
 PAGE_SIZE = 50  # the API's maximum
 MAX_SCAN_PAGES = 20  # 1000 tasks of history: a task not among them is looked up by id
@@ -80,12 +80,6 @@ class TaskLocator:
             found[tid] = _by_id(source, cluster_id, tid)
             self.forget(tid)
         return found
-
-
-def fetch_tasks(source: TaskSource, cluster_id: str, due: Collection[str],
-                watched: Collection[str] = (), locator: TaskLocator | None = None) -> dict[str, TaskLike | None]:
-    """`TaskLocator.fetch` with a fresh locator unless one is given."""
-    return (locator or TaskLocator()).fetch(source, cluster_id, due, watched)
 
 
 def _by_id(source: TaskSource, cluster_id: str, task_id: str) -> TaskLike | None:

@@ -6,7 +6,10 @@ under a fake clock in tests. All state sits behind one lock; `ListTasks` calls r
 
 Errors of a tick: throttling holds the whole poller off (shared backoff, honouring retry-after),
 transient errors (5xx, DbError, network) back off and are shown in progress; both are retried until
-each wait's own deadline. Anything else (auth, cluster not found, ...) ends every wait with that error.
+each wait's own deadline. Other wire errors (auth, cluster not found, ...) end every wait with that
+error. Any other exception is a bug: it ends every wait at once with `PollerFailedError` (the original
+as `__cause__`), unless it came from the client of a wait that has ended (its caller may have closed
+it), which is retried with the next client.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from dataclasses import dataclass, field
 
 from ..wire.errors import EhpcApiError, EhpcError, EhpcTransportError, ThrottledError
 from ..wire.policy import Policy
-from .errors import TaskNotFoundError
+from .errors import PollerFailedError, TaskNotFoundError
 from .fetch import TaskLocator
 from .outcomes import FinishedTask, Outcome, outcome_of
 from .schedule import DEFAULT_POLL_SPEC, Backoff, PollSpec, StepEstimate, next_poll_delay, spec_for
@@ -30,10 +33,14 @@ THROTTLE_BASE_S, THROTTLE_MAX_S = 2.0, 60.0
 TRANSIENT_BASE_S, TRANSIENT_MAX_S = 1.0, 15.0
 MIN_TICK_SPACING_S = 0.4  # never two ticks closer than this, whatever the tasks want
 # With several tasks pending, a tick lists pages of the history. A one-page tick answers up to 50
-# waits at each task's own cadence; when a tick needs c > 1 calls, the next waits SPACING_S * c**2,
-# so the cluster's call rate falls as the listing grows (about 1/(SPACING_S * c) calls a second)
-# and 64 waits cost about what one does. Their detection latency grows instead.
-SPACING_S = 1.8
+# waits at each task's own cadence; when a tick needs c > 1 calls, the next tick waits
+# PAGED_TICK_SPACING_S * c**2, so the cluster's call rate falls as the listing grows (about
+# 1/(PAGED_TICK_SPACING_S * c) calls a second) and 64 waits cost about what one does. Their detection
+# latency grows instead.
+PAGED_TICK_SPACING_S = 1.8
+# ... where c counts the typical wait's wished gap (the median), at most this: a tick serving many
+# waits is worth more than one serving a few, but a wait far from its end must not hold off the rest.
+PAGED_TYPICAL_GAP_CAP_S = 30.0
 # A task due this soon after a tick is answered by it too: merges nearby wishes into one tick.
 COALESCE_SLACK_S = 0.6
 
@@ -80,7 +87,6 @@ class ClusterPoller:
         self.clock = clock
         self.cond = threading.Condition()
         self.calls = 0
-        self.ticks = 0
         self.last_error: str | None = None
         self.driver_alive = False
         """Whether a registry thread drives this poller (set and cleared under the registry's lock)."""
@@ -137,8 +143,12 @@ class ClusterPoller:
             if not pending:
                 return None
             spacing = MIN_TICK_SPACING_S
-            if len(pending) > 1 and self._last_tick_calls > 1:
-                spacing = max(spacing, SPACING_S * self._last_tick_calls**2)
+            calls = self._last_tick_calls
+            if len(pending) > 1 and calls > 1:
+                # A tick of c calls comes c times less often than the typical wait wants a look.
+                gaps = sorted(due - self._last_tick for due in pending)
+                typical = min(gaps[len(gaps) // 2], PAGED_TYPICAL_GAP_CAP_S)
+                spacing = max(spacing, PAGED_TICK_SPACING_S * calls**2, calls * typical)
             return max(min(pending), self._hold_until, self._last_tick + spacing)
 
     # -- one tick ----------------------------------------------------------------------------------
@@ -153,24 +163,26 @@ class ClusterPoller:
             self._last_tick = now
         if not due or source is None:
             return
-        counting = _Counting(source, self)
+        counter = _CallCounter(source, self)
         try:
-            observed = self._locator.fetch(counting, self.cluster_id, due, pending)
+            observed = self._locator.fetch(counter, self.cluster_id, due, pending)
         except Exception as exc:  # classified below; nothing is swallowed silently
-            self._on_error(exc)
+            self._on_error(exc, source)
             return
         now = self.clock.now()
         with self.cond:
-            self.ticks += 1
-            self._last_tick_calls = counting.calls
+            self._last_tick_calls = counter.calls
             self._throttle.reset()
             self._transient.reset()
             self.last_error = None
-            for tid, task in observed.items():
-                state = self._tasks.get(tid)
-                if state is not None and not state.done:
-                    self._update(state, task, now)
-            waits = [w for tid in observed if (s := self._tasks.get(tid)) for w in s.waits]
+            try:
+                for tid, task in observed.items():
+                    state = self._tasks.get(tid)
+                    if state is not None and not state.done:
+                        self._update(state, task, now)
+            except Exception as exc:  # a bug in the waiter: fail now rather than hang until the deadline
+                self._fail_pending(exc)
+            waits = [w for s in self._tasks.values() for w in s.waits]
             self.cond.notify_all()
         for w in waits:
             w.wake()
@@ -202,18 +214,28 @@ class ClusterPoller:
         delay = next_poll_delay(now, state.estimate, state.spec, self._rng, state.unknown_attempts)
         state.next_due = now + delay
 
-    def _on_error(self, exc: Exception) -> None:
+    def _fail_pending(self, exc: Exception) -> None:
+        """End every pending wait with a `PollerFailedError` caused by `exc` (call under the lock)."""
+        pending = [s for s in self._tasks.values() if not s.done]
+        ids = [s.task_id for s in pending]
+        for state in pending:
+            state.error = PollerFailedError(cluster_id=self.cluster_id, task_id=state.task_id, task_ids=ids,
+                                            last_task=state.last_task, cause=exc)
+
+    def _on_error(self, exc: Exception, source: TaskSource) -> None:
         now = self.clock.now()
         with self.cond:
             if isinstance(exc, ThrottledError):
                 retry_after = exc.retry_after_ms / 1000 if exc.retry_after_ms else None
                 self._hold_until = now + self._throttle.next_delay(retry_after)
-            elif _is_transient(exc):
+            elif _is_retryable(exc) or (not isinstance(exc, EhpcError) and source not in self._sources):
                 self._hold_until = now + self._transient.next_delay()
-            else:
+            elif isinstance(exc, EhpcError):
                 for state in self._tasks.values():
                     if not state.done:
                         state.error = exc
+            else:
+                self._fail_pending(exc)
             self.last_error = _short(exc)
             waits = [w for s in self._tasks.values() for w in s.waits]
             self.cond.notify_all()
@@ -221,14 +243,11 @@ class ClusterPoller:
             w.wake()
 
 
-def _is_transient(exc: Exception) -> bool:
+def _is_retryable(exc: Exception) -> bool:
+    """Wire errors worth another tick: transient API errors and transport errors."""
     if isinstance(exc, EhpcApiError):
         return exc.policy in (Policy.TRANSIENT, Policy.THROTTLE, Policy.RESIGN)
-    if isinstance(exc, EhpcTransportError):
-        return True
-    # A non-wire error (e.g. a caller closed the client we borrowed) is retried with the next client;
-    # wire errors that are not transient (auth, validation, not found) are final.
-    return not isinstance(exc, EhpcError)
+    return isinstance(exc, EhpcTransportError)
 
 
 def _short(exc: Exception) -> str:
@@ -236,7 +255,7 @@ def _short(exc: Exception) -> str:
     return f"{code}" if code else f"{type(exc).__name__}: {str(exc)[:120]}"
 
 
-class _Counting:
+class _CallCounter:
     """Counts the poller's `ListTasks` calls (for `calls`, tests and the benchmark)."""
 
     def __init__(self, source: TaskSource, poller: ClusterPoller) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_PROGRESS_INTERVAL_S", "Progress", "ProgressCallback", "ProgressGate"]
+__all__ = ["DEFAULT_PROGRESS_INTERVAL_S", "NOT_SEEN", "Progress", "ProgressCallback", "ProgressGate"]
 
 # A dynamic provider can only print() permanent lines, so keep them sparse.
 DEFAULT_PROGRESS_INTERVAL_S = 5.0
+NOT_SEEN = "NotSeen"
+"""The status of a wait's progress before the first ListTasks answer."""
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class Progress:
         """`[16/35] AddComputes t-123 Processing, 40s elapsed, ~25s left`."""
         if self.total_steps <= 0:
             # Nothing reported yet: the step count and type come with the first ListTasks answer.
-            state = "issued, waiting for its first status" if self.status == "NotSeen" else self.status
+            state = "issued, waiting for its first status" if self.status == NOT_SEEN else self.status
             text = f"task {self.task_id} {state}"
         else:
             text = f"[{self.current_step}/{self.total_steps}] {self.task_type} {self.task_id} {self.status}"
@@ -54,8 +56,10 @@ ProgressCallback = Callable[[Progress], None]
 class ProgressGate:
     """Passes an event only when it differs from the last one passed and `interval_s` has gone by.
 
-    A change held back is not lost: the next offer after the interval carries the current state.
-    The final event always passes.
+    A change held back is not lost: the next offer after the interval carries the current state (a
+    waiter wakes at `reopens_at` to offer it). The final event always passes. "NotSeen" passes only
+    once an interval has gone by with no answer: the first event shows the step the first poll read,
+    instead of using up the interval on an event that said nothing.
     """
 
     def __init__(self, callback: ProgressCallback | None, *,
@@ -64,6 +68,8 @@ class ProgressGate:
         self._interval_s = interval_s
         self._last_key: tuple[object, ...] | None = None
         self._last_at: float | None = None
+        self._first_at: float | None = None
+        self._held = False
 
     def offer(self, event: Progress, now: float) -> bool:
         """Deliver `event` if allowed; return whether it was delivered."""
@@ -72,9 +78,18 @@ class ProgressGate:
         key = event._key()
         if not event.final:
             if key == self._last_key:
+                self._held = False  # back to what was shown: nothing is held back any more
                 return False
-            if self._last_at is not None and now - self._last_at < self._interval_s:
+            self._first_at = now if self._first_at is None else self._first_at
+            since = self._last_at if self._last_at is not None else self._first_at
+            if (self._last_at is not None or event.status == NOT_SEEN) and now - since < self._interval_s:
+                self._held = True
                 return False
-        self._last_key, self._last_at = key, now
+        self._last_key, self._last_at, self._held = key, now, False
         self._callback(event)
         return True
+
+    def reopens_at(self) -> float | None:
+        """When an event held back may pass (None: nothing is held back)."""
+        since = self._last_at if self._last_at is not None else self._first_at
+        return since + self._interval_s if self._held and since is not None else None

@@ -18,7 +18,7 @@ from typing import Any
 from .errors import WaitTimeoutError
 from .outcomes import FinishedTask
 from .poller import ClusterPoller, TaskState
-from .progress import DEFAULT_PROGRESS_INTERVAL_S, Progress, ProgressCallback, ProgressGate
+from .progress import DEFAULT_PROGRESS_INTERVAL_S, NOT_SEEN, Progress, ProgressCallback, ProgressGate
 from .types import Clock, ListTasksPage, SystemClock, TaskSource
 
 __all__ = ["DEFAULT_REGISTRY", "PollerRegistry", "poller_key"]
@@ -112,7 +112,7 @@ class PollerRegistry:
                         poller.poll_once()
                         continue
                     wake_at = min(deadline, due if due is not None else deadline)
-                self.clock.wait(event, min(wake_at - now, progress_interval_s))
+                self.clock.wait(event, _until_next_look(now, wake_at, gate, progress_interval_s))
         finally:
             self._detach(poller, handle)
 
@@ -137,9 +137,10 @@ class PollerRegistry:
                 result = self._check(poller, task_id, start, deadline, timeout_s, gate)
                 if result is not None:
                     return result
-                left = deadline - self.clock.now()
+                now = self.clock.now()
+                timeout = _until_next_look(now, deadline, gate, progress_interval_s)
                 with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(event.wait(), timeout=max(0.0, min(left, progress_interval_s)))
+                    await asyncio.wait_for(event.wait(), timeout=max(0.0, timeout))
         finally:
             self._detach(poller, handle)
 
@@ -164,11 +165,20 @@ class PollerRegistry:
         return None
 
 
+def _until_next_look(now: float, wake_at: float, gate: ProgressGate, interval_s: float) -> float:
+    """How long a wait sleeps: until it is due, a held-back progress change may pass, or an interval."""
+    until = min(wake_at - now, interval_s)
+    reopens = gate.reopens_at()
+    if reopens is not None:
+        until = min(until, reopens - now)
+    return max(0.0, until)
+
+
 def _progress(task_id: str, state: TaskState, elapsed: float, eta: float | None, last_error: str | None,
               *, final: bool = False) -> Progress:
     task = state.finished.task if state.finished is not None else state.last_task
     if task is None:
-        return Progress(task_id, "task", 0, 0, "NotSeen", elapsed, eta, final, last_error)
+        return Progress(task_id, "task", 0, 0, NOT_SEEN, elapsed, eta, final, last_error)
     return Progress(task_id, task.task_type, task.current_step, task.total_steps, task.raw_status,
                     elapsed, eta, final, last_error)
 

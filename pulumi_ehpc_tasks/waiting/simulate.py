@@ -1,0 +1,187 @@
+"""Run the production poller and schedule on a virtual clock against scripted task timelines.
+
+A timeline is the list of each step's end time, in seconds from the moment the task was created and
+its wait began; the task ends (Success) with its last step. The simulated `ListTasks` answers what the
+real API would at that instant: `CurrentStep` is the step in progress, terminal tasks stay in the
+history listing (`Archived=true`, newest first) with their final status. Time moves only from one poll
+tick to the next, so thousands of tasks simulate in a second of CPU.
+
+    from pulumi_ehpc_tasks.waiting import simulate, simulate_many
+    simulate([20.0, 25.0, 60.0], task_type="AddComputes", total_steps=3)   # SimResult
+    simulate_many([[30.0, 60.0]] * 64, task_type="AddComputes")            # ManySimResult
+
+Detection latency is the time of the poll that first saw the terminal status minus the task's end.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import random
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from .poller import ClusterPoller
+
+__all__ = ["ManySimResult", "SimResult", "VirtualClock", "simulate", "simulate_many"]
+
+_CLUSTER = "ehpc-sim-000001"
+_HORIZON_S = 3600.0
+"""How long past the latest end a simulation may run before it gives up (a schedule that never looks)."""
+
+
+class VirtualClock:
+    """A `Clock` whose time only moves when told (`advance_to`); `wait` never blocks."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.t = start
+
+    def now(self) -> float:
+        return self.t
+
+    def wait(self, event: threading.Event, timeout_s: float) -> bool:
+        if not event.is_set():
+            self.t += max(0.0, timeout_s)
+        return event.is_set()
+
+    def advance_to(self, t: float) -> None:
+        self.t = max(self.t, t)
+
+
+@dataclass(frozen=True)
+class SimResult:
+    """One simulated wait."""
+
+    latency_s: float
+    """Detection latency: the poll that saw the terminal status minus the task's end."""
+    calls: int
+    """`ListTasks` calls the wait made."""
+    end_s: float
+    """When the task ended (its last step's end)."""
+    poll_times_s: tuple[float, ...]
+    """When each poll tick ran, from the task's start."""
+
+
+@dataclass(frozen=True)
+class ManySimResult:
+    """Several concurrent waits on one cluster, sharing one poller."""
+
+    latencies_s: tuple[float, ...]
+    """Detection latency of each task, in the order of the timelines."""
+    calls: int
+    """`ListTasks` calls of the whole cluster's poller."""
+
+    @property
+    def calls_per_task(self) -> float:
+        return self.calls / max(1, len(self.latencies_s))
+
+
+@dataclass(frozen=True)
+class _SimTask:
+    """A `ListTasks` entry (the `TaskLike` the poller reads)."""
+
+    task_id: str
+    task_type: str
+    raw_status: str
+    current_step: int
+    total_steps: int
+    errors: tuple[object, ...] = ()
+    result: object = None
+
+
+@dataclass(frozen=True)
+class _Page:
+    total_count: int
+    tasks: Sequence[_SimTask]
+
+
+class _TimelineSource:
+    """`list_tasks` answering from step timelines at the clock's current time."""
+
+    def __init__(self, clock: VirtualClock, timelines: Mapping[str, Sequence[float]], task_type: str) -> None:
+        self._clock = clock
+        self._timelines = timelines
+        self._newest_first: list[str] = list(reversed(list(timelines)))
+        self._task_type = task_type
+
+    def _task(self, task_id: str) -> _SimTask:
+        ends = self._timelines[task_id]
+        now, total = self._clock.now(), len(ends)
+        if now >= ends[-1]:
+            return _SimTask(task_id, self._task_type, "Success", total, total)
+        step = min(total, 1 + bisect.bisect_right(ends, now))
+        return _SimTask(task_id, self._task_type, "Processing", step, total)
+
+    def list_tasks(self, cluster_id: str, *, task_id: str | None = None, archived: bool | None = None,
+                   page_number: int | None = None, page_size: int | None = None) -> _Page:
+        if task_id is not None:
+            return _Page(1, [self._task(task_id)] if task_id in self._timelines else [])
+        ids = self._newest_first if archived else [t for t in self._newest_first
+                                                    if self._task(t).raw_status == "Processing"]
+        size, number = page_size or 10, page_number or 1
+        return _Page(len(ids), [self._task(t) for t in ids[(number - 1) * size: number * size]])
+
+
+def _check_timeline(step_ends: Sequence[float], total_steps: int | None) -> list[float]:
+    ends = [float(e) for e in step_ends]
+    if not ends or any(b < a for a, b in itertools.pairwise(ends)) or ends[0] < 0:
+        raise ValueError("step_ends must be a non-empty, non-decreasing list of seconds >= 0")
+    if total_steps is not None and total_steps != len(ends):
+        raise ValueError(f"total_steps={total_steps} but the timeline has {len(ends)} step ends")
+    return ends
+
+
+@dataclass
+class _Run:
+    detected: dict[str, float]
+    calls: int
+    polls: list[float]
+    horizon: float
+
+
+def _run(timelines: dict[str, list[float]], task_type: str, seed: int) -> _Run:
+    """Drive one poller as its thread would, jumping the clock to each due tick. Each wait ends, and
+    leaves the poller, as soon as its task is seen terminal, as a real wait does."""
+    clock = VirtualClock()
+    source = _TimelineSource(clock, timelines, task_type)
+    poller = ClusterPoller(_CLUSTER, clock=clock, rng=random.Random(seed))
+    handles = {tid: poller.add_wait(tid, source, lambda: None) for tid in timelines}
+    run = _Run({}, 0, [], max(e[-1] for e in timelines.values()) + _HORIZON_S)
+    while handles:
+        due = poller.due_at()
+        if due is None or due > run.horizon:
+            break
+        clock.advance_to(due)
+        poller.poll_once()
+        run.polls.append(clock.now())
+        for tid in list(handles):
+            state = poller.state(tid)
+            if state is not None and state.done:
+                if state.error is not None:
+                    raise state.error
+                run.detected[tid] = clock.now()
+                poller.remove_wait(handles.pop(tid))
+    run.calls = poller.calls
+    return run
+
+
+def simulate_many(timelines: Sequence[Sequence[float]], *, task_type: str = "AddComputes",
+                  seed: int = 0) -> ManySimResult:
+    """Wait on every timeline at once (all tasks created at time 0, in order) through one poller."""
+    ends = {f"sim-{i:05d}": _check_timeline(t, None) for i, t in enumerate(timelines)}
+    run = _run(ends, task_type, seed)
+    return ManySimResult(tuple(run.detected.get(t, run.horizon) - e[-1] for t, e in ends.items()), run.calls)
+
+
+def simulate(step_ends: Sequence[float], *, task_type: str = "AddComputes", total_steps: int | None = None,
+             seed: int = 0) -> SimResult:
+    """Wait on one task whose steps end at `step_ends` (seconds from its start) with the real poller.
+
+    `total_steps` is what `ListTasks` reports as `TotalSteps` (default: the timeline's length; it must
+    match). `task_type` picks the per-type schedule (`POLL_SPECS`); `seed` the schedule's jitter.
+    """
+    ends = _check_timeline(step_ends, total_steps)
+    run = _run({"sim-00000": ends}, task_type, seed)
+    detected = run.detected.get("sim-00000", run.horizon)
+    return SimResult(detected - ends[-1], run.calls, ends[-1], tuple(run.polls))
