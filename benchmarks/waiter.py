@@ -1,7 +1,7 @@
 """Benchmark: our coalescing, adaptive task waiter vs the waiting cadences of other IaC tools.
 
 Part 1, simulated (`pulumi_ehpc_tasks.waiting.simulate`: the production poller and schedule on a
-virtual clock): a grid of step profiles (uniform, front, back, heavy, stall; see `step_profiles.py`)
+virtual clock): a grid of step profiles (uniform, front, back, heavy, stall; see `emulator/profiles.py`)
 x durations 60/300/1200 s (+-15%) x 6-35 steps, every strategy on the same timelines. The schedule
 was tuned on `TUNE_SEEDS`; the grid is reported on `REPORT_SEEDS` (`--grid-seeds tune` shows the
 tuning grid). Beside each cell, the physical limit: one call, at the task's end. Then 64 concurrent
@@ -40,14 +40,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pulumi_ehpc_tasks.emulator.profiles import step_ends
 from pulumi_ehpc_tasks.emulator.testing import EmulatorHandle, running_emulator
 from pulumi_ehpc_tasks.waiting import PollerRegistry, simulate, simulate_many, wait_for_task
 from pulumi_ehpc_tasks.wire import EhpcClient
-
-try:  # the emulator's profiles, once they are on this branch; the same shapes either way
-    from pulumi_ehpc_tasks.emulator.profiles import step_ends
-except ImportError:
-    from step_profiles import step_ends
 
 RESULTS = Path(__file__).parent / "results"
 TERMINAL = {"Success", "Failed", "Fail", "PartialFail"}

@@ -36,8 +36,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import NamedTuple
 
-from ..wire.actions import ACTION_BY_TASK_TYPE
-from ..wire.task_models import TaskType
+from ..wire.actions import ACTION_BY_TASK_TYPE, TaskType
 
 __all__ = [
     "DEFAULT_POLL_SPEC",
