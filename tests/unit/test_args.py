@@ -4,7 +4,9 @@ test of a stack program with `pulumi.runtime.set_mocks` sees it)."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+from collections.abc import Iterator
 from typing import Any
 
 import pulumi
@@ -33,8 +35,15 @@ class _Mocks(pulumi.runtime.Mocks):
 
 
 @pytest.fixture(autouse=True)
-def _mocks() -> None:
+def _mocks() -> Iterator[None]:
+    # The mocks register resources on the current event loop; async tests run before these may have
+    # closed theirs and left none, so these tests bring their own.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     pulumi.runtime.set_mocks(_Mocks(), preview=False)
+    yield
+    asyncio.set_event_loop(None)
+    loop.close()
 
 
 @pytest.mark.parametrize(("args", "as_dict", "model"), PAIRS, ids=lambda x: getattr(x, "__name__", ""))
