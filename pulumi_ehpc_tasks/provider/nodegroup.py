@@ -106,13 +106,18 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
 
     # -- a NodePool's shards issued together (prelaunch.py) ----------------------------------------
     def _sibling(self, inputs: NodeGroupInputs) -> Sibling:
+        issued: list[str] = []  # the task id `issue` got, so `release` need not send AddNodes again
+
         def issue(op: Op) -> None:
             task_id = self._send_create_token(op, inputs)
+            issued.append(task_id)
             op.info(f"AddNodes task {task_id}: adding {inputs.count} node(s) to {op.cluster_id} "
                     "(issued early, with this group's own ClientToken, so that the pool's shards wait together)")
 
         def release(op: Op) -> None:
-            finished = wait_with_progress(op, self._send_create_token(op, inputs), "AddNodes", inputs.timeouts.create)
+            # Sent again (same token, so idempotent) only when the early issue itself had failed.
+            task_id = issued[0] if issued else self._send_create_token(op, inputs)
+            finished = wait_with_progress(op, task_id, "AddNodes", inputs.timeouts.create)
             live = list_compute_nodes(op.client, op.cluster_id)
             self._delete(op, [i for i in finished.task.result.instance_ids if i in live], True, inputs.timeouts.delete)
 
