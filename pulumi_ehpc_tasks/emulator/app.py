@@ -29,6 +29,8 @@ from .faults import Drop, FaultTable, drop_connection, remember_transport
 from .handlers import HANDLERS, Context
 from .params import Params
 from .persistence import Store
+from .sts import STS_API_VERSION, Sts, require_oidc_support
+from .sts_handlers import STS_HANDLERS, UNSIGNED_ACTIONS, StsContext
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +48,22 @@ class Emulator:
             capacity=config.capacity,
             capacity_overrides=config.capacity_overrides,
         )
+        if config.oidc_providers:
+            require_oidc_support()
+        self.sts = Sts(
+            account_id=config.account_id,
+            access_key_id=config.access_key_id,
+            roles=config.roles,
+            oidc_providers=config.oidc_providers,
+            lifetime_cap_s=config.sts_lifetime_s,
+            static_sts_key_id=config.sts[0] if config.sts else None,
+            tokens=lambda: self.backend.sts_tokens,
+            remember=self.backend.remember_sts_token,
+        )
         keys = [KeyPair(config.access_key_id, config.access_key_secret)]
         if config.sts:
             keys.append(KeyPair(*config.sts))
-        self.verifier = Verifier(keys)
+        self.verifier = Verifier(keys, self._issued_key, clock=lambda: self.backend.clock())
         self.faults = FaultTable(config.seed, config.latency_s)
         for fault in config.faults:
             self.faults.add(fault)
@@ -68,6 +82,12 @@ class Emulator:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         remember_transport(scope, send)
         await self.app(scope, receive, send)
+
+    def _issued_key(self, access_key_id: str) -> KeyPair | None:
+        token = self.backend.sts_tokens.get(access_key_id)
+        if token is None:
+            return None
+        return KeyPair(token.access_key_id, token.access_key_secret, token.security_token, token.expires_at)
 
     def flush(self) -> None:
         if self.store:
@@ -131,23 +151,29 @@ class Emulator:
             "application/x-www-form-urlencoded"
         ):
             form = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
-        verified = self.verifier.verify(
-            request.method, request.url.path, query, form, list(request.headers.items()), body, time.time()
-        )
-        action = verified.action
+        headers = list(request.headers.items())
+        merged = dict(query + form)
+        caller_key: str | None = None  # None: an unsigned AssumeRoleWithOIDC, whose OIDC token is the credential
+        if _unsigned_sts(merged, headers):
+            action, version = merged.get("Action"), merged.get("Version")
+        else:
+            verified = self.verifier.verify(request.method, request.url.path, query, form, headers, body, time.time())
+            caller_key, action, version = verified.access_key_id, verified.action, verified.version
         if not action:
             raise ApiError(
                 "MissingParameter",
                 'The input parameter "Action" that is mandatory for processing this request is not supplied.',
             )
-        if verified.version and verified.version != API_VERSION:
-            raise ApiError("InvalidVersion", f"Specified parameter Version {verified.version!r} is not valid.")
+        params = Params(merged)
+        params.values.pop("Signature", None)
+        if version == STS_API_VERSION:
+            return await self._sts(action, caller_key, params, request_id)
+        if version and version != API_VERSION:
+            raise ApiError("InvalidVersion", f"Specified parameter Version {version!r} is not valid.")
         handler = HANDLERS.get(action)
         if handler is None:
             raise ApiError("InvalidAction.NotFound", f"Specified api {action!r} is not found.")
         self.requests[action] += 1
-        params = Params(dict(query + form))
-        params.values.pop("Signature", None)
         async with self.faults.applied(action):
             with self.backend.session():
                 try:
@@ -156,6 +182,27 @@ class Emulator:
                     if not ACTIONS[action].read_only or self.backend.dirty:
                         self.flush()
         return JSONResponse(result)
+
+    async def _sts(self, action: str, caller_key: str | None, params: Params, request_id: str) -> Response:
+        handler = STS_HANDLERS.get(action)
+        if handler is None:
+            raise ApiError("InvalidAction.NotFound", f"Specified api {action!r} is not found.")
+        self.requests[action] += 1
+        async with self.faults.applied(action):
+            with self.backend.session() as now:
+                caller = None if caller_key is None else self.sts.caller(caller_key)
+                try:
+                    result = handler(StsContext(self.sts, request_id, params, caller, now))
+                finally:
+                    if self.backend.dirty:
+                        self.flush()
+        return JSONResponse(result)
+
+
+def _unsigned_sts(params: dict[str, str], headers: list[tuple[str, str]]) -> bool:
+    """A request of an STS operation that takes no signature, sent without one."""
+    signed = "Signature" in params or any(k.lower() == "authorization" for k, _ in headers)
+    return not signed and params.get("Version") == STS_API_VERSION and params.get("Action") in UNSIGNED_ACTIONS
 
 
 class _AsgiEndpoint:

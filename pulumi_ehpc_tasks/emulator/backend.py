@@ -24,6 +24,7 @@ from .state import (
     Cluster,
     CreatedInstance,
     IdempotencyRecord,
+    IssuedToken,
     Node,
     Task,
     TaskFailure,
@@ -63,6 +64,7 @@ class Backend:
         self.nodes: dict[str, Node] = {}
         self.tasks: dict[str, Task] = {}
         self.tokens: dict[str, IdempotencyRecord] = {}
+        self.sts_tokens: dict[str, IssuedToken] = {}  # by their access key id
         self._scripts: list[TaskScript] = []
         self._open: set[str] = set()  # tasks whose terminal effects are not applied yet
         self._pinned: float | None = None  # the time of the session in progress
@@ -100,6 +102,7 @@ class Backend:
         nodes: Iterable[Node],
         tasks: Iterable[Task],
         tokens: Iterable[IdempotencyRecord],
+        sts_tokens: Iterable[IssuedToken] = (),
     ) -> None:
         """Replace the state with what persistence read back; unfinished tasks carry on."""
         with self.lock:
@@ -107,6 +110,7 @@ class Backend:
             self.nodes = {n.instance_id: n for n in nodes}
             self.tasks = {t.task_id: t for t in tasks}
             self.tokens = {r.key: r for r in tokens}
+            self.sts_tokens = {t.access_key_id: t for t in sts_tokens}
             self._open = {t.task_id for t in self.tasks.values() if not t.applied}
 
     def reset(self) -> None:
@@ -115,13 +119,19 @@ class Backend:
             for kind, table in self._tables().items():
                 for key in table:
                     self._mark(kind, key, removed=True)
-            self.clusters, self.nodes, self.tasks, self.tokens = {}, {}, {}, {}
+            self.clusters, self.nodes, self.tasks, self.tokens, self.sts_tokens = {}, {}, {}, {}, {}
             self._scripts.clear()
             self._open.clear()
             self.rng = random.Random(self.seed)
 
     def _tables(self) -> dict[str, dict[str, Any]]:
-        return {"cluster": self.clusters, "node": self.nodes, "task": self.tasks, "token": self.tokens}
+        return {
+            "cluster": self.clusters,
+            "node": self.nodes,
+            "task": self.tasks,
+            "token": self.tokens,
+            "sts_token": self.sts_tokens,
+        }
 
     def take_changes(self) -> tuple[list[tuple[str, str, Any]], list[tuple[str, str]]]:
         """What to write since the last call: (kind, key, entity) upserts and (kind, key) removals."""
@@ -230,6 +240,11 @@ class Backend:
     def remember_token(self, record: IdempotencyRecord) -> None:
         self.tokens[record.key] = record
         self._mark("token", record.key)
+
+    def remember_sts_token(self, token: IssuedToken) -> None:
+        with self.lock:
+            self.sts_tokens[token.access_key_id] = token
+            self._mark("sts_token", token.access_key_id)
 
     # ---- creating clusters and nodes -----------------------------------------------------------
     def new_cluster(self, name: str, status: str, zone_id: str | None = None, **settings: Any) -> Cluster:

@@ -9,6 +9,7 @@ import click
 from .config import EmulatorConfig
 from .faults import Fault
 from .profiles import Profile
+from .sts import OidcProviderSpec, RoleSpec
 
 _D = EmulatorConfig()  # every default is stated once, in EmulatorConfig
 
@@ -16,6 +17,20 @@ _D = EmulatorConfig()  # every default is stated once, in EmulatorConfig
 def _fault(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[Fault]:
     try:
         return [Fault.parse_cli(v) for v in values]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _roles(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[RoleSpec]:
+    try:
+        return [RoleSpec.parse_cli(v) for v in values]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _oidc_providers(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[OidcProviderSpec]:
+    try:
+        return [OidcProviderSpec.parse_cli(v) for v in values]
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 
@@ -61,6 +76,43 @@ def emulator() -> None:
     help="Inject errors, e.g. 'AddNodes:ServiceUnavailable:0.5' or '*:drop-before:0.1'. Repeatable.",
 )
 @click.option("--latency", default=_D.latency_s, type=float, help="Seconds added to every API request.")
+@click.option(
+    "--account-id", default=_D.account_id, show_default=True, help="Account of the access key (a RAM user's)."
+)
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    callback=_roles,
+    metavar="ARN=PRINCIPAL[,PRINCIPAL...]",
+    help="A RAM role STS may issue tokens for, and who may assume it: an access key id, another role's ARN "
+    "(its sessions chain into this one) or oidc:PROVIDER_ARN. Repeatable.",
+)
+@click.option(
+    "--oidc-provider",
+    "oidc_providers",
+    multiple=True,
+    callback=_oidc_providers,
+    metavar="ARN,issuer=URL,audience=AUD[,audience=AUD2...],key=PEM_PATH",
+    help="An OIDC provider for AssumeRoleWithOIDC: its issuer, accepted audiences and the public key (PEM) "
+    "its RS256 tokens are signed with. Repeatable; needs the 'oidc' extra.",
+)
+@click.option(
+    "--sts-lifetime",
+    default=None,
+    type=click.IntRange(min=1),
+    metavar="SECONDS",
+    help="Cap on issued STS tokens' lifetime (else DurationSeconds, 900..3600, default 3600).",
+)
+@click.option(
+    "--tls", is_flag=True, help="Serve HTTPS with a CA made at start; prints 'ca: PATH'. Needs the 'tls' extra."
+)
+@click.option(
+    "--tls-dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Where the CA and certificate go (a CA there is reused). Default: STATE.tls beside --state, else a temp dir.",
+)
 def serve(
     host: str,
     port: int,
@@ -76,9 +128,16 @@ def serve(
     capacity: int,
     faults: list[Fault],
     latency: float,
+    account_id: str,
+    roles: list[RoleSpec],
+    oidc_providers: list[OidcProviderSpec],
+    sts_lifetime: int | None,
+    tls: bool,
+    tls_dir: str | None,
 ) -> None:
     """Serve the E-HPC API on HOST:PORT until SIGTERM / Ctrl-C."""
     from .server import bind, endpoint_of, run  # uvicorn is imported only when serving
+    from .tls import tls_files_for
 
     config = EmulatorConfig(
         host=host,
@@ -95,17 +154,31 @@ def serve(
         capacity=capacity,
         faults=faults,
         latency_s=latency,
+        account_id=account_id,
+        roles=roles,
+        oidc_providers=oidc_providers,
+        sts_lifetime_s=sts_lifetime,
+        tls=tls,
+        tls_dir=tls_dir,
     )
+    try:
+        tls_files = tls_files_for(config)
+    except RuntimeError as exc:  # the extra is missing
+        raise click.UsageError(str(exc)) from None
     sock = bind(host, port)
-    endpoint = endpoint_of(sock)
+    endpoint = endpoint_of(sock, tls)
     click.echo(f"E-HPC emulator listening on {endpoint}")
     click.echo(f"access key id:     {access_key_id}")
     click.echo(f"access key secret: {access_key_secret}")
     click.echo(f"cluster id:        {cluster_id}")
+    bundle = f" --ca-bundle {tls_files.ca_path}" if tls_files else ""
     click.echo(
-        f"point a client at it: ehpc-tasks ... --endpoint {endpoint}  "
-        f"(SDK: Config(endpoint='{endpoint.split('//', 1)[1]}', protocol='http'))",
+        f"point a client at it: ehpc-tasks ... --endpoint {endpoint}{bundle}  "
+        f"(SDK: Config(endpoint='{endpoint.split('//', 1)[1]}', protocol='{endpoint.split(':', 1)[0]}'))",
         nl=True,
     )
+    click.echo(f"account id:        {account_id}")
+    if tls_files:
+        click.echo(f"ca: {tls_files.ca_path}")
     sys.stdout.flush()  # the first line is what launchers wait for
     run(config, sock)

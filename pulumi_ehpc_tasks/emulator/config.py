@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 
 from .faults import Fault
 from .profiles import Profile
+from .sts import OidcProviderSpec, RoleSpec
 
 DEFAULT_ACCESS_KEY_ID = "LTAIemulatorDEMO0001"
 DEFAULT_ACCESS_KEY_SECRET = "emulatorDemoSecret0123456789ABCDEF"
 DEFAULT_REGION = "cn-hangzhou"
 DEFAULT_CLUSTER_ID = "ehpc-hz-demo000001"
+DEFAULT_ACCOUNT_ID = "1609982529920000"  # Alibaba account ids are 16 digits
 
 
 @dataclass
@@ -34,3 +36,13 @@ class EmulatorConfig:
     faults: list[Fault] = field(default_factory=list)
     latency_s: float = 0.0
     tick_s: float = 0.02  # background ticker period; completion times come from the schedule, not this
+    account_id: str = DEFAULT_ACCOUNT_ID
+    """The account the configured access key (a RAM user's) belongs to."""
+    roles: list[RoleSpec] = field(default_factory=list)
+    oidc_providers: list[OidcProviderSpec] = field(default_factory=list)
+    sts_lifetime_s: int | None = None
+    """Cap on the lifetime of issued STS tokens (None: as DurationSeconds asks)."""
+    tls: bool = False
+    """Serve HTTPS with a CA generated at start (`tls.TlsFiles`)."""
+    tls_dir: str | None = None
+    """Where the CA and leaf live; a CA found there is reused. None: beside `state_path`, else a temp dir."""

@@ -30,10 +30,24 @@ STATUS_BY_CODE: dict[str, int] = {
     "MissingSecurityToken": 400,
     "InvalidSecurityToken.MismatchWithAccessKey": 400,
     "InvalidSecurityToken.Malformed": 400,
+    # Status not documented where we could read (docs/emulator.md); 400 like its siblings.
+    "InvalidSecurityToken.Expired": 400,
     "InvalidSignatureMethod": 400,
     "InvalidAction.NotFound": 404,
     "InvalidVersion": 400,
     "UnsupportedHTTPMethod": 400,
+    # STS (2015-04-01 error-code page): the OIDC failures are all 401 there.
+    "AuthenticationFail.NoPermission": 401,
+    "AuthenticationFail.OIDCToken.Invalid": 401,
+    "AuthenticationFail.OIDCToken.InvalidSignature": 401,
+    "AuthenticationFail.OIDCToken.Expired": 401,
+    "AuthenticationFail.OIDCToken.AudienceNotMatch": 401,
+    # Not on the page we could read: named and numbered like AudienceNotMatch.
+    "AuthenticationFail.OIDCToken.IssuerNotMatch": 401,
+    # Not stated on the page: 403 for a caller the role does not trust (authenticated, not allowed),
+    # 404 for a role that does not exist (what RAM answers for a missing entity).
+    "NoPermission": 403,
+    "EntityNotExist.Role": 404,
 }
 
 DEFAULT_MESSAGES: dict[str, str] = {

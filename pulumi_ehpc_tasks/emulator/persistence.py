@@ -17,13 +17,14 @@ from pydantic import TypeAdapter
 
 from ..wire.actions import snake_case
 from .backend import Backend
-from .state import Cluster, IdempotencyRecord, Node, Task
+from .state import Cluster, IdempotencyRecord, IssuedToken, Node, Task
 
 _TABLES: dict[str, TypeAdapter[Any]] = {
     "cluster": TypeAdapter(Cluster),
     "node": TypeAdapter(Node),
     "task": TypeAdapter(Task),
     "token": TypeAdapter(IdempotencyRecord),
+    "sts_token": TypeAdapter(IssuedToken),  # so a restart keeps a running wait's credentials valid
 }
 
 
@@ -64,7 +65,7 @@ class Store:
                 adapter.validate_python(_upgrade(kind, json.loads(data)))
                 for (data,) in self._db.execute(f"SELECT data FROM {kind}")
             ]
-        backend.load(rows["cluster"], rows["node"], rows["task"], rows["token"])
+        backend.load(rows["cluster"], rows["node"], rows["task"], rows["token"], rows["sts_token"])
         meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
         if "rng" in meta:
             version, state, gauss = json.loads(meta["rng"])

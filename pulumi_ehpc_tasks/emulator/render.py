@@ -9,8 +9,10 @@ from typing import Any
 
 from ..wire.actions import Target
 from ..wire.task_models import TaskStatus
+from .config import DEFAULT_ACCOUNT_ID
 from .errors import ApiError
-from .state import Cluster, CreatedInstance, Node, Task, TaskFailure, TaskRequest
+from .state import Cluster, CreatedInstance, IssuedToken, Node, Task, TaskFailure, TaskRequest
+from .sts import Caller, OidcClaims
 
 RECOMMEND = "https://api.aliyun.com/troubleshoot?q={code}&product=EHPC"
 _ROLES = {"Manager": ["Scheduler", "Account"], "Login": ["Login"], "Compute": ["Compute"]}
@@ -46,7 +48,7 @@ def _request(r: TaskRequest) -> dict[str, Any]:
     """The seed sample's lower-camel keys, plus the request's own parameters."""
     return {
         "requestId": r.request_id,
-        "uid": "1609982529920000",
+        "uid": DEFAULT_ACCOUNT_ID,
         "bid": "26842",
         "clusterId": r.cluster_id,
         "action": r.action,
@@ -258,3 +260,52 @@ def task_started(request_id: str, t: Task) -> dict[str, Any]:
 
 def page(request_id: str, total: int, number: int, size: int, **items: Any) -> dict[str, Any]:
     return {"RequestId": request_id, "TotalCount": total, "PageNumber": number, "PageSize": size, **items}
+
+
+# ---- STS (2015-04-01) -------------------------------------------------------------------------
+def sts_time(ts: float) -> str:
+    """STS's own format, to the second: the official credentials library parses exactly this."""
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def assumed_role(request_id: str, token: IssuedToken, session: Caller) -> dict[str, Any]:
+    """AssumeRole's answer (AssumeRoleWithOIDC adds `OIDCTokenInfo`)."""
+    return {
+        "RequestId": request_id,
+        "AssumedRoleUser": {"Arn": f"{token.role_arn}/{token.session_name}", "AssumedRoleId": session.principal_id},
+        "Credentials": {
+            "AccessKeyId": token.access_key_id,
+            "AccessKeySecret": token.access_key_secret,
+            "SecurityToken": token.security_token,
+            "Expiration": sts_time(token.expires_at),
+        },
+    }
+
+
+def oidc_token_info(claims: OidcClaims) -> dict[str, Any]:
+    info = {
+        "Subject": claims.subject,
+        "Issuer": claims.issuer,
+        "ClientIds": ",".join(claims.audiences),
+        "ExpirationTime": sts_time(claims.expires_at),
+        "VerificationInfo": "Success",
+    }
+    if claims.issued_at is not None:
+        info["IssuanceTime"] = sts_time(claims.issued_at)
+    return info
+
+
+def caller_identity(request_id: str, caller: Caller) -> dict[str, Any]:
+    """GetCallerIdentity: UserId only for a RAM user, RoleId only for a role session (its docs)."""
+    body = {
+        "RequestId": request_id,
+        "IdentityType": caller.identity_type,
+        "AccountId": caller.account_id,
+        "Arn": caller.arn,
+        "PrincipalId": caller.principal_id,
+    }
+    if caller.user_id is not None:
+        body["UserId"] = caller.user_id
+    if caller.role_id is not None:
+        body["RoleId"] = caller.role_id
+    return body

@@ -13,6 +13,7 @@ import uvicorn
 
 from .app import Emulator
 from .config import EmulatorConfig
+from .tls import TlsFiles, tls_files_for
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -28,9 +29,10 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def endpoint_of(sock: socket.socket) -> str:
+def endpoint_of(sock: socket.socket, tls: bool = False) -> str:
     host, port = sock.getsockname()[:2]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    scheme = "https" if tls else "http"
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
 
 class EmulatorServer(uvicorn.Server):
@@ -71,7 +73,7 @@ def _is_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def make_server(emulator: Emulator) -> EmulatorServer:
+def make_server(emulator: Emulator, tls: TlsFiles | None = None) -> EmulatorServer:
     config = uvicorn.Config(
         emulator,
         log_level="warning",
@@ -80,13 +82,15 @@ def make_server(emulator: Emulator) -> EmulatorServer:
         proxy_headers=False,
         timeout_keep_alive=30,
         timeout_graceful_shutdown=5,
+        ssl_certfile=tls.cert_path if tls else None,
+        ssl_keyfile=tls.key_path if tls else None,
     )
     return EmulatorServer(config)
 
 
 async def serve(config: EmulatorConfig, sock: socket.socket) -> None:
     emulator = Emulator(config)
-    await make_server(emulator).serve(sockets=[sock])
+    await make_server(emulator, tls_files_for(config)).serve(sockets=[sock])
 
 
 def run(config: EmulatorConfig, sock: socket.socket) -> None:

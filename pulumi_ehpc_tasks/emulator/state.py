@@ -163,11 +163,27 @@ class IdempotencyRecord:
     task_id: str
 
 
+@dataclass
+class IssuedToken:
+    """Temporary credentials STS issued: a session of `role_arn`, valid until `expires_at` (epoch s).
+
+    The secret and token are kept because the emulator verifies signatures made with them, as STS
+    itself must; its state file is the server's own key store."""
+
+    access_key_id: str
+    access_key_secret: str
+    security_token: str
+    expires_at: float
+    role_arn: str
+    session_name: str
+
+
 __all__ = [
     "OUTCOMES",
     "Cluster",
     "CreatedInstance",
     "IdempotencyRecord",
+    "IssuedToken",
     "Node",
     "Task",
     "TaskFailure",
