@@ -9,7 +9,15 @@ from urllib.parse import urlencode
 
 import httpx
 
-from pulumi_ehpc_tasks.wire.signing import Credentials, EhpcAuth, SignatureVersion, percent_encode
+from pulumi_ehpc_tasks.wire.signing import (
+    Credentials,
+    EhpcAuth,
+    SignatureVersion,
+    new_nonce,
+    percent_encode,
+    sign_v1,
+    timestamp,
+)
 
 T = TypeVar("T")
 V1 = SignatureVersion.V1
@@ -93,3 +101,57 @@ def error(response: httpx.Response) -> tuple[int, str]:
     body = response.json()
     assert {"RequestId", "HostId", "Code", "Message", "Recommend"} <= set(body), body
     return response.status_code, body["Code"]
+
+
+STS_VERSION = "2015-04-01"
+
+
+def sts_call(
+    api: Api,
+    action: str,
+    params: dict[str, Any] | None = None,
+    *,
+    credentials: Credentials | None = None,
+    version: SignatureVersion = V3,
+) -> httpx.Response:
+    """A signed STS call: V3 with the STS version in its header, or V1 signed here (our V1 signer
+    always says E-HPC's version)."""
+    creds = credentials or api.credentials
+    values = {k: str(v) for k, v in (params or {}).items()}
+    if version is V3:
+        url = "/?" + "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in values.items())
+        request = api.http.build_request("GET", url, headers={"x-acs-action": action, "x-acs-version": STS_VERSION})
+        return api.send(next(EhpcAuth(creds, V3).auth_flow(request)))
+    values.update(
+        Action=action, Version=STS_VERSION, Format="JSON", AccessKeyId=creds.access_key_id,
+        SignatureMethod="HMAC-SHA1", SignatureVersion="1.0", SignatureNonce=new_nonce(), Timestamp=timestamp(),
+    )
+    if creds.security_token:
+        values["SecurityToken"] = creds.security_token
+    values["Signature"] = sign_v1(values, "GET", creds.access_key_secret)
+    return api.http.get("/?" + "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in values.items()))
+
+
+class OidcIssuer:
+    """An OIDC identity provider of a test's own: an RSA key pair and RS256 tokens signed with it."""
+
+    def __init__(self, issuer: str = "https://oidc.test.example", audience: str = "sts.aliyuncs.com") -> None:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        self.issuer = issuer
+        self.audience = audience
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.public_pem = (
+            self.key.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        )
+
+    def token(self, *, lifetime_s: float = 600, **claims: Any) -> str:
+        import jwt
+
+        now = int(time.time())
+        body = {"iss": self.issuer, "aud": self.audience, "sub": "system:serviceaccount:ci:deployer",
+                "iat": now, "exp": now + lifetime_s, **claims}
+        return jwt.encode({k: v for k, v in body.items() if v is not None}, self.key, algorithm="RS256")
