@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -98,7 +99,8 @@ def running_emulator(
     thread = threading.Thread(target=target, name="ehpc-emulator", daemon=True)
     thread.start()
     ca_path = tls.ca_path if tls else None
-    admin = httpx.Client(base_url=endpoint, timeout=30.0, verify=ca_path or True)
+    verify = ssl.create_default_context(cafile=ca_path) if ca_path else True
+    admin = httpx.Client(base_url=endpoint, timeout=30.0, verify=verify)
     try:
         deadline = time.monotonic() + startup_timeout_s
         while not server.started:
