@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import TypeVar
 
 import click
 
@@ -14,25 +16,19 @@ from .sts import OidcProviderSpec, RoleSpec
 _D = EmulatorConfig()  # every default is stated once, in EmulatorConfig
 
 
-def _fault(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[Fault]:
-    try:
-        return [Fault.parse_cli(v) for v in values]
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+T = TypeVar("T")
 
 
-def _roles(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[RoleSpec]:
-    try:
-        return [RoleSpec.parse_cli(v) for v in values]
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+def _each(parse: Callable[[str], T]) -> Callable[[click.Context, click.Parameter, tuple[str, ...]], list[T]]:
+    """A click callback parsing every value of a repeatable option, a ValueError becoming a usage error."""
 
+    def callback(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[T]:
+        try:
+            return [parse(v) for v in values]
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
 
-def _oidc_providers(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[OidcProviderSpec]:
-    try:
-        return [OidcProviderSpec.parse_cli(v) for v in values]
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+    return callback
 
 
 def _sts(value: str | None) -> tuple[str, str, str] | None:
@@ -71,7 +67,7 @@ def emulator() -> None:
     "--fault",
     "faults",
     multiple=True,
-    callback=_fault,
+    callback=_each(Fault.parse_cli),
     metavar="ACTION:CODE[:RATE]",
     help="Inject errors, e.g. 'AddNodes:ServiceUnavailable:0.5' or '*:drop-before:0.1'. Repeatable.",
 )
@@ -83,7 +79,7 @@ def emulator() -> None:
     "--role",
     "roles",
     multiple=True,
-    callback=_roles,
+    callback=_each(RoleSpec.parse_cli),
     metavar="ARN=PRINCIPAL[,PRINCIPAL...]",
     help="A RAM role STS may issue tokens for, and who may assume it: an access key id, another role's ARN "
     "(its sessions chain into this one) or oidc:PROVIDER_ARN. Repeatable.",
@@ -92,7 +88,7 @@ def emulator() -> None:
     "--oidc-provider",
     "oidc_providers",
     multiple=True,
-    callback=_oidc_providers,
+    callback=_each(OidcProviderSpec.parse_cli),
     metavar="ARN,issuer=URL,audience=AUD[,audience=AUD2...],key=PEM_PATH",
     help="An OIDC provider for AssumeRoleWithOIDC: its issuer, accepted audiences and the public key (PEM) "
     "its RS256 tokens are signed with. Repeatable; needs the 'oidc' extra.",

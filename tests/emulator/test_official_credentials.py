@@ -74,7 +74,8 @@ def test_ram_role_arn_provider_gets_tokens_our_client_uses(emu: EmulatorHandle) 
         role_arn=ROLE,
         role_session_name="fidelity",
         duration_seconds=900,
-        policy='{"Version":"1","Statement":[{"Effect":"Allow","Action":"ehpc:*","Resource":"*"}]}',
+        # Spaces: the library signs them as `+` (quote_plus), not the spec's %20; the emulator accepts it.
+        policy='{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "ehpc:*", "Resource": "*"}]}',
         external_id="ext-1234",
         sts_endpoint=emu.host_port,
     )

@@ -51,10 +51,9 @@ def sts_emu() -> Iterator[EmulatorHandle]:
 
 
 @pytest.fixture
-def api(sts_emu: EmulatorHandle) -> Iterator[Api]:
-    client = Api(sts_emu.endpoint, sts_emu.credentials)
-    yield client
-    client.close()
+def emu(sts_emu: EmulatorHandle) -> EmulatorHandle:
+    """What conftest's `api` fixture calls (without its reset: the STS tests share their tokens' server)."""
+    return sts_emu
 
 
 def _assume(api: Api, role: str = DEPLOY, *, credentials: Credentials | None = None, **extra: Any) -> httpx.Response:
@@ -300,3 +299,12 @@ def test_sts_flags_reach_the_config(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     assert "account id:        1234567890123456" in result.output
     for bad in (["--role", "nonsense"], ["--sts-lifetime", "0"], ["--oidc-provider", f"{PROVIDER},issuer=x"]):
         assert CliRunner().invoke(cli.serve, bad).exit_code == 2, bad
+
+
+def test_v1_policy_with_spaces_in_both_canonical_forms_and_a_forged_one_refused(api: Api) -> None:
+    policy = '{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "ehpc:*", "Resource": "*"}]}'
+    params = {"RoleArn": DEPLOY, "RoleSessionName": "tests", "Policy": policy}
+    assert sts_call(api, "AssumeRole", params, version=V1).status_code == 200  # the spec's %20 form
+    request = sts_call(api, "AssumeRole", params, version=V1).request
+    forged = str(request.url).replace("Signature=", "Signature=x")
+    assert error(api.http.get(forged)) == (400, "SignatureDoesNotMatch")
