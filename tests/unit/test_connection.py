@@ -3,13 +3,10 @@ connection, the diff it makes, and the per-connection sharing of listings, polle
 
 from __future__ import annotations
 
-import asyncio
 import threading
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
-import pulumi
 import pytest
 
 from pulumi_ehpc_tasks import ConnectionArgs, InvalidInputsError, NodeGroup, NodePool
@@ -26,29 +23,13 @@ from pulumi_ehpc_tasks.waiting.registry import poller_key
 from pulumi_ehpc_tasks.wire import EhpcError, NodeInfo
 from pulumi_ehpc_tasks.wire.identity import IdentitySpec, credentials_provider
 
+from .test_args import _mocks  # noqa: F401  (autouse: resources declared here meet Pulumi's mocks)
+
 AK_SECRET = "xWuDyfCgz7wSJUaPn2WBn4bCxqLpqM"
 STACK = {"ehpc:region": "cn-hangzhou", "ehpc:accessKeyId": "LTAIstack0001", "ehpc:accessKeySecret": "stack-secret",
          "acct2:accessKeyId": "LTAIacct20002", "acct2:accessKeySecret": "acct2-secret"}
 GROUP = {"cluster_id": "ehpc-hz-demo000001", "count": 2,
          "urn": "urn:pulumi:t::p::pulumi-python:dynamic/ehpc:NodeGroup::g"}
-
-
-class _Mocks(pulumi.runtime.Mocks):
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        return f"{args.name}-id", dict(args.inputs)
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-        return {}
-
-
-@pytest.fixture
-def mocks() -> Iterator[None]:
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    pulumi.runtime.set_mocks(_Mocks(), preview=False)
-    yield
-    asyncio.set_event_loop(None)
-    loop.close()
 
 
 def _provider(cls: type = NodeGroupProvider, config: dict[str, Any] | None = None) -> Any:
@@ -110,7 +91,7 @@ def test_names_paths_arns_and_endpoints_are_not_taken_for_secrets(value: str) ->
      "connection.oidc_token_file", "needs oidc_token_file"),
 ])
 def test_bad_connections_are_refused_at_declaration_naming_the_property(
-    mocks: None, connection: dict[str, Any], prop: str, fragment: str
+    connection: dict[str, Any], prop: str, fragment: str
 ) -> None:
     with pytest.raises(InvalidInputsError) as caught:
         NodeGroup("g", cluster_id="ehpc-hz-x", count=1, connection=connection)  # type: ignore[typeddict-item]
@@ -133,7 +114,7 @@ def test_the_same_refusals_at_preview(tmp_path: Any) -> None:
     assert [f.property for f in no_ca.failures] == ["connection.ca_bundle"]
 
 
-def test_args_objects_reach_the_provider_as_dicts(mocks: None) -> None:
+def test_args_objects_reach_the_provider_as_dicts() -> None:
     NodeGroup("g", cluster_id="ehpc-hz-x", count=1,
               connection=ConnectionArgs(region="cn-shanghai", config_namespace="acct2"))
     with pytest.raises(InvalidInputsError, match=r"connection\.region"):
@@ -142,7 +123,7 @@ def test_args_objects_reach_the_provider_as_dicts(mocks: None) -> None:
     assert values == {"connection": {"region": "cn-shanghai", "profile": "ci"}}
 
 
-def test_a_pool_gives_its_connection_to_every_group(mocks: None) -> None:
+def test_a_pool_gives_its_connection_to_every_group() -> None:
     pool = NodePool("p", cluster_id="ehpc-hz-x", count=150, connection={"region": "cn-shanghai"})
     assert len(pool.groups) == 2
     with pytest.raises(InvalidInputsError, match=r"connection\.region"):
