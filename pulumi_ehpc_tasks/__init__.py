@@ -7,6 +7,7 @@ the emulator live in `pulumi_ehpc_tasks.wire`, `.waiting` and `.emulator`.
 from .provider import (
     Cluster,
     ClusterArgs,
+    ConnectionArgs,
     InvalidInputsError,
     NodeGroup,
     NodeGroupArgs,
@@ -22,6 +23,7 @@ from .provider import (
 __all__ = [
     "Cluster",
     "ClusterArgs",
+    "ConnectionArgs",
     "InvalidInputsError",
     "NodeGroup",
     "NodeGroupArgs",

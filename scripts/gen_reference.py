@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from pulumi_ehpc_tasks.provider import args as a  # noqa: E402
 from pulumi_ehpc_tasks.provider.cluster import CLUSTER_IN_PLACE_KEYS, ClusterInputs  # noqa: E402
+from pulumi_ehpc_tasks.provider.connection import CONNECTION, ConnectionInputs  # noqa: E402
 from pulumi_ehpc_tasks.provider.inputs import DEFAULT_TIMEOUTS_S, NodeGroupInputs  # noqa: E402
 from pulumi_ehpc_tasks.provider.nodegroup import NODE_GROUP_REPLACE_KEYS  # noqa: E402
 from pulumi_ehpc_tasks.provider.pool import NodePool, PoolInputs  # noqa: E402
@@ -49,8 +50,11 @@ class Resource:
     """Input name → what a change of it does."""
 
 
+_CONNECTION_CHANGE = "replace if the region (or, without one, the endpoint) changes; else update, no API call"
+
+
 def _replaces(keys: tuple[str, ...]) -> Callable[[str], str]:
-    return lambda name: "replace" if name in keys else "update"
+    return lambda name: _CONNECTION_CHANGE if name == CONNECTION else "replace" if name in keys else "update"
 
 
 def _pool_change(name: str) -> str:
@@ -61,11 +65,16 @@ def _pool_change(name: str) -> str:
 
 RESOURCES = (
     Resource(NodeGroup, a.NodeGroupArgs, NodeGroupInputs, _replaces(NODE_GROUP_REPLACE_KEYS)),
-    Resource(Cluster, a.ClusterArgs, ClusterInputs,
-             lambda name: "update" if name in CLUSTER_IN_PLACE_KEYS else "replace"),
+    Resource(Cluster, a.ClusterArgs, ClusterInputs, lambda name: _CONNECTION_CHANGE if name == CONNECTION
+             else "update" if name in CLUSTER_IN_PLACE_KEYS else "replace"),
     Resource(TaskWait, a.TaskWaitArgs, TaskWaitInputs, _replaces(TASK_WAIT_REPLACE_KEYS)),
     Resource(NodePool, a.NodePoolArgs, PoolInputs, _pool_change),
 )
+
+CONNECTION_ARGS = Resource(a.ConnectionArgs, a.ConnectionArgs, ConnectionInputs, lambda name: (
+    "replace if the region (or, without one, the endpoint) changes" if name in ("region", "endpoint")
+    else "update, no API call"))
+"""The `connection` input's fields (no resource of its own: listed like one, without outputs)."""
 
 
 def property_docs(cls: type) -> dict[str, str]:
@@ -181,11 +190,13 @@ def render() -> str:
         "naming the property); the rest at `pulumi preview`. *update* changes the resource in place,",
         "*replace* makes a new one (and deletes the old one after).",
     ]
-    for res in RESOURCES:
+    for res in (*RESOURCES, CONNECTION_ARGS):
         doc = inspect.getdoc(res.cls) or ""
         lines += ["", f"## {res.cls.__name__}", "", doc.split("\n\n")[0], "",
                   f"Args: `{res.args.__name__}` (dict form `{res.args.__name__}Dict`).", "", "### Inputs", ""]
         lines += _inputs(res)
+        if res is CONNECTION_ARGS:
+            continue
         lines += ["", "### Outputs", ""]
         lines += _outputs(res)
     lines += [

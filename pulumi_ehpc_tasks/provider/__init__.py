@@ -3,6 +3,8 @@
 from .args import (
     ClusterArgs,
     ClusterArgsDict,
+    ConnectionArgs,
+    ConnectionArgsDict,
     NodeGroupArgs,
     NodeGroupArgsDict,
     NodePoolArgs,
@@ -25,6 +27,8 @@ __all__ = [
     "ClusterArgs",
     "ClusterArgsDict",
     "ClusterProvider",
+    "ConnectionArgs",
+    "ConnectionArgsDict",
     "InvalidInputsError",
     "NodeGroup",
     "NodeGroupArgs",

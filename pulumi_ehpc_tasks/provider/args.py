@@ -20,6 +20,8 @@ from typing_extensions import TypedDict, dataclass_transform
 __all__ = [
     "ClusterArgs",
     "ClusterArgsDict",
+    "ConnectionArgs",
+    "ConnectionArgsDict",
     "NodeGroupArgs",
     "NodeGroupArgsDict",
     "NodePoolArgs",
@@ -59,6 +61,63 @@ class TimeoutsDict(TypedDict, total=False):
     delete: pulumi.Input[str | float]
 
 
+@_args_type
+class ConnectionArgs:
+    """Where a resource's E-HPC API is and who calls it, when not the stack's (`ehpc:region`, `ehpc:endpoint`,
+    the stack-level credentials). The identity is given by reference, never as a secret value: at most one
+    base (`profile`, `config_namespace`, `ecs_role_name`; none: the stack-level identity), optionally a role
+    to assume from it (`role_arn`, ...) or OIDC federation. Unset `region` and `endpoint`: the stack's."""
+
+    region: str | None = None
+    """Region id, e.g. `cn-shanghai`; the endpoint is `https://ehpc.<region>.aliyuncs.com`."""
+    endpoint: str | None = None
+    """Explicit endpoint (a VPC endpoint, the emulator); with `region` too, the region says where it is."""
+    ca_bundle: str | None = None
+    """Path of a CA bundle (PEM) to verify the endpoint's and STS's TLS certificates with."""
+    profile: str | None = None
+    """An Alibaba CLI profile name (`~/.aliyun/config.json`), any of its modes."""
+    config_namespace: str | None = None
+    """Stack-config namespace holding `<ns>:accessKeyId`, `<ns>:accessKeySecret` (and `<ns>:securityToken`),
+    set with `pulumi config set --secret`."""
+    ecs_role_name: str | None = None
+    """The ECS instance RAM role (metadata service)."""
+    role_arn: str | None = None
+    """A RAM role to assume, `acs:ram::<uid>:role/<name>` (AssumeRole; AssumeRoleWithOIDC with `oidc_provider_arn`)."""
+    role_session_name: str | None = None
+    """Session name of the assumed role (2-64 of letters, digits, `.@-_`)."""
+    duration_s: int | None = None
+    """Lifetime of the assumed role's tokens, 900 .. 43200 s (they are refreshed before they expire)."""
+    policy: str | None = None
+    """A RAM policy document (JSON) narrowing the assumed role's permissions."""
+    external_id: str | None = None
+    """The external id the role's trust policy asks for."""
+    oidc_provider_arn: str | None = None
+    """OIDC provider for AssumeRoleWithOIDC, `acs:ram::<uid>:oidc-provider/<name>` (needs `role_arn`)."""
+    oidc_token_file: str | None = None
+    """Path of the file holding the OIDC token (RRSA, CI federation); read when credentials are needed."""
+    sts_endpoint: str | None = None
+    """Where AssumeRole* calls go (default Alibaba's public STS endpoint)."""
+
+
+class ConnectionArgsDict(TypedDict, total=False):
+    """`ConnectionArgs` as a dict."""
+
+    region: str
+    endpoint: str
+    ca_bundle: str
+    profile: str
+    config_namespace: str
+    ecs_role_name: str
+    role_arn: str
+    role_session_name: str
+    duration_s: int
+    policy: str
+    external_id: str
+    oidc_provider_arn: str
+    oidc_token_file: str
+    sts_endpoint: str
+
+
 @dataclass(frozen=True)
 class Placement:
     """Where a part of a NodePool goes; both fields optional (the cluster's defaults apply)."""
@@ -75,7 +134,14 @@ class PlacementDict(TypedDict, total=False):
 
 
 @_fields
-class _NodeOptions:
+class _Connected:
+    connection: pulumi.Input[ConnectionArgs | ConnectionArgsDict] | None = None
+    """Another region, endpoint or identity than the stack's (see `ConnectionArgs`); moving to another region
+    replaces, another identity updates in place without an API call."""
+
+
+@_fields
+class _NodeOptions(_Connected):
     instance_type: pulumi.Input[str] | None = None
     """ECS instance type of the nodes, `ecs.<family>.<size>` (default: the cluster's compute type)."""
     image_id: pulumi.Input[str] | None = None
@@ -144,7 +210,7 @@ class NodePoolArgs(_NodeOptions):
 
 
 @_args_type
-class ClusterArgs:
+class ClusterArgs(_Connected):
     """The inputs of a `Cluster`. All but `running`, `release_instances` and `timeouts` replace it."""
 
     name: pulumi.Input[str]
@@ -200,7 +266,7 @@ class ClusterArgs:
 
 
 @_args_type
-class TaskWaitArgs:
+class TaskWaitArgs(_Connected):
     """The inputs of a `TaskWait`: a task issued elsewhere, awaited until it is terminal."""
 
     cluster_id: pulumi.Input[str]
@@ -232,6 +298,7 @@ class _NodeOptionsDict(TypedDict, total=False):
     max_retries: pulumi.Input[int]
     release_instances: pulumi.Input[bool]
     timeouts: pulumi.Input[TimeoutsDict]
+    connection: pulumi.Input[ConnectionArgs | ConnectionArgsDict]
 
 
 class _NodeGroupOptionsDict(_NodeOptionsDict, total=False):
@@ -283,6 +350,7 @@ class _ClusterOptionsDict(TypedDict, total=False):
     running: pulumi.Input[bool]
     release_instances: pulumi.Input[bool]
     timeouts: pulumi.Input[TimeoutsDict]
+    connection: pulumi.Input[ConnectionArgs | ConnectionArgsDict]
 
 
 class ClusterArgsDict(_ClusterOptionsDict):
@@ -294,6 +362,7 @@ class ClusterArgsDict(_ClusterOptionsDict):
 class _TaskWaitOptionsDict(TypedDict, total=False):
     fail_on_error: pulumi.Input[bool]
     timeouts: pulumi.Input[TimeoutsDict]
+    connection: pulumi.Input[ConnectionArgs | ConnectionArgsDict]
 
 
 class TaskWaitArgsDict(_TaskWaitOptionsDict):
@@ -313,6 +382,9 @@ def args_values(args: object | None, kwargs: Mapping[str, Any]) -> dict[str, Any
         given = dict(args)
     else:
         given = {name: getattr(args, name) for name in type(args).__annotations__}
-    return {k: v for k, v in given.items() if v is not None}
+    values = {k: v for k, v in given.items() if v is not None}
+    if isinstance(values.get("connection"), ConnectionArgs):  # sent as the dict the provider reads
+        values["connection"] = args_values(values["connection"], {})
+    return values
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
-from pulumi.dynamic import CheckResult, ConfigureRequest, ResourceProvider
+from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, ResourceProvider
 from pydantic import BaseModel, ValidationError
 
+from ..wire import EhpcError
+from .connection import CONNECTION, ConnectionInputs, unusable
 from .context import Op
 from .errors import install_clean_errors
 from .host_tuning import raise_provider_workers
@@ -31,11 +33,29 @@ class EhpcProvider(ResourceProvider, Generic[InputsT]):
         raise_provider_workers()
         self._settings = settings_from_config(req.config)
 
-    def _op(self, cluster_id: str, urn: str | None) -> Op:
+    @property
+    def settings(self) -> ProviderSettings:
         settings: ProviderSettings | None = getattr(self, "_settings", None)
         if settings is None:  # an engine that never called configure(): environment only
             settings = self._settings = settings_from_config({})
-        return Op(settings.client(), cluster_id, urn or "")
+        return settings
+
+    def _op(self, cluster_id: str, urn: str | None, connection: ConnectionInputs | None = None) -> Op:
+        """The call's context, with the client of the resource's connection (the stack's without one)."""
+        return Op(self.settings.client(connection), cluster_id, urn or "")
+
+    def _connection_diff(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+        """(changed, replaced) for the `connection` input. A resource lives in one region (or behind one
+        endpoint, when no region is given): moving it there means a new resource. Another identity, CA
+        bundle or endpoint to the same region reaches the same resources: an update with no API write."""
+        old, new = (self._comparable(p).get(CONNECTION) for p in (olds, news))
+        if old == new:
+            return [], []
+        try:
+            where = [self.settings.target(_connection(c)).location for c in (old, new)]
+        except (ValueError, EhpcError):  # unknowns during preview, or refused by check: say it changes
+            return [CONNECTION], []
+        return [CONNECTION], [CONNECTION] if where[0] != where[1] else []
 
     @classmethod
     def _inputs(cls, props: Mapping[str, Any]) -> InputsT:
@@ -59,4 +79,11 @@ class EhpcProvider(ResourceProvider, Generic[InputsT]):
         model, failures = check_inputs(self.INPUTS, news)
         if model is None:
             return CheckResult(news, failures)
+        connection = getattr(model, CONNECTION, None)
+        if isinstance(connection, ConnectionInputs):
+            failures = [*failures, *(CheckFailure(p, r) for p, r in unusable(connection, self.settings.config))]
         return CheckResult({**news, **normalised(model)}, failures)
+
+
+def _connection(value: Any) -> ConnectionInputs | None:
+    return None if value is None else ConnectionInputs.model_validate(value)

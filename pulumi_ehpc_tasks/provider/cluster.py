@@ -16,6 +16,7 @@ from ..waiting import FinishedTask
 from ..wire import NotFoundError
 from ..wire.cluster_models import CreateClusterRequest
 from .base import EhpcProvider
+from .connection import CONNECTION, ConnectionInputs
 from .context import LAST_TASK_OUTPUTS, Op
 from .inputs import (
     INTERNAL_INPUTS,
@@ -37,7 +38,7 @@ __all__ = ["CLUSTER_IN_PLACE_KEYS", "ClusterInputs", "ClusterProvider"]
 
 CLUSTER_IN_PLACE_KEYS = ("running", "timeouts", "release_instances")
 _RENAMES = {"vswitch_id": "v_switch_id"}  # input name → CreateClusterRequest field, where they differ
-_NOT_SENT = {"running", "timeouts", "release_instances", "urn", "manager_instance_type", "manager_count",
+_NOT_SENT = {"running", "timeouts", "release_instances", "urn", CONNECTION, "manager_instance_type", "manager_count",
              "compute_instance_type", "compute_count", "login_instance_type", "login_count"}
 
 
@@ -73,6 +74,7 @@ class ClusterInputs(BaseModel):
     running: StrictBool = True
     release_instances: StrictBool = True
     timeouts: Timeouts = Field(default_factory=Timeouts)
+    connection: ConnectionInputs | None = None
     urn: str | None = None
 
     @model_validator(mode="after")
@@ -107,13 +109,16 @@ class ClusterProvider(EhpcProvider[ClusterInputs]):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         old, new = self._comparable(olds), self._comparable(news)
-        changed = [k for k in ClusterInputs.model_fields if k not in INTERNAL_INPUTS and old.get(k) != new.get(k)]
+        changed = [k for k in ClusterInputs.model_fields
+                   if k not in INTERNAL_INPUTS and k != CONNECTION and old.get(k) != new.get(k)]
         replaces = [k for k in changed if k not in CLUSTER_IN_PLACE_KEYS]
+        moved, rehomed = self._connection_diff(olds, news)
+        changed, replaces = changed + moved, replaces + rehomed
         return DiffResult(changes=bool(changed), replaces=replaces, stables=["cluster_id"] if not replaces else [])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self._inputs(props)
-        op = self._op("", inputs.urn)
+        op = self._op("", inputs.urn, inputs.connection)
         params = inputs.create_params()
 
         def attempt(token: str) -> FinishedTask | None:
@@ -147,7 +152,7 @@ class ClusterProvider(EhpcProvider[ClusterInputs]):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = self._inputs(news)
-        op = self._op(id_, inputs.urn)
+        op = self._op(id_, inputs.urn, inputs.connection)
         if inputs.running != olds.get("running", True):
             self._power(op, inputs.running, inputs.timeouts.update)
         outs = {k: v for k, v in news.items() if not k.startswith("__")}
@@ -157,7 +162,7 @@ class ClusterProvider(EhpcProvider[ClusterInputs]):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         inputs = self._inputs(props)
-        op = self._op(id_, inputs.urn)
+        op = self._op(id_, inputs.urn, inputs.connection)
         try:
             info = op.client.describe_cluster(id_).cluster_info
         except NotFoundError:
@@ -168,7 +173,7 @@ class ClusterProvider(EhpcProvider[ClusterInputs]):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         inputs = self._inputs(props)
-        op = self._op(id_, inputs.urn)
+        op = self._op(id_, inputs.urn, inputs.connection)
         write = cluster_write(op, "DeleteCluster", release_instance=inputs.release_instances)
         try:
             run_unkeyed(op, write, op.cluster_id, inputs.timeouts.delete)

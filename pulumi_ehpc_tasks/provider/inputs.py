@@ -18,6 +18,7 @@ from pydantic.fields import FieldInfo
 from ..wire import RequestValidationError
 from ..wire._base import CrossFieldError, WireRequest
 from ..wire.models import AddNodesRequest
+from .connection import ConnectionInputs
 
 __all__ = [
     "DEFAULT_TIMEOUTS_S",
@@ -186,6 +187,7 @@ class NodeGroupInputs(BaseModel):
     max_retries: int = Field(default=2, ge=0, le=10)
     release_instances: bool = True
     timeouts: Timeouts = Field(default_factory=Timeouts)
+    connection: ConnectionInputs | None = None
     pool_siblings: list[dict[str, Any]] | None = None
     """Set by NodePool on its first shard only: the other shards' inputs, with their URNs, so that the
     first shard's create can issue their AddNodes too (prelaunch.py). Not part of the group itself."""

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from ..waiting import FinishedTask, Outcome
 from ..wire import NodeInfo, NotFoundError
 from .base import EhpcProvider
+from .connection import CONNECTION
 from .context import LAST_TASK_OUTPUTS, Op
 from .errors import register_user_facing
 from .inputs import INTERNAL_INPUTS, NodeGroupInputs, PartialFailure, check_inputs, normalised
@@ -33,7 +34,8 @@ NODE_GROUP_REPLACE_KEYS = ("cluster_id", *NodeGroupInputs.add_nodes_inputs())
 # Inputs that only steer the provider (or future adds): updated in place.
 _CREATE = "create"  # the purpose of a create's AddNodes in its ClientToken
 _IN_PLACE_KEYS = tuple(
-    k for k in NodeGroupInputs.model_fields if k not in NODE_GROUP_REPLACE_KEYS and k not in INTERNAL_INPUTS
+    k for k in NodeGroupInputs.model_fields
+    if k not in NODE_GROUP_REPLACE_KEYS and k not in INTERNAL_INPUTS and k != CONNECTION
 )
 
 
@@ -121,7 +123,7 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
             live = list_compute_nodes(op.client, op.cluster_id)
             self._delete(op, [i for i in finished.task.result.instance_ids if i in live], True, inputs.timeouts.delete)
 
-        return Sibling(inputs.urn or "", inputs.cluster_id, issue, release)
+        return Sibling(inputs.urn or "", inputs.cluster_id, issue, release, inputs.connection)
 
     @staticmethod
     def _send_create_token(op: Op, inputs: NodeGroupInputs) -> str:
@@ -234,6 +236,8 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
         have = len(olds.get("instance_ids") or [])
         if "count" not in changed and new.get("count") is not None and have != new.get("count"):
             changed.append("count")  # nodes removed out-of-band (seen by refresh): restore the count
+        moved, rehomed = self._connection_diff(olds, news)
+        changed, replaces = changed + moved, replaces + rehomed
         return DiffResult(
             changes=bool(replaces or changed),
             replaces=replaces,
@@ -243,14 +247,14 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self._inputs(props)
-        op = self._op(inputs.cluster_id, inputs.urn)
+        op = self._op(inputs.cluster_id, inputs.urn, inputs.connection)
         issued: list[Sibling] = []
         if enabled() and is_pool_shard(inputs.urn):
             urn = inputs.urn or ""
             being_released = PRELAUNCH.claim(urn)
             if being_released is not None:
                 being_released.released.wait()  # then its token's nodes are gone: the next generation adds
-            issued = PRELAUNCH.take_pending(inputs.cluster_id, urn)
+            issued = PRELAUNCH.take_pending(inputs.cluster_id, urn, inputs.connection)
             issue_siblings(op, issued)
         adds = _Adds()
         try:
@@ -264,7 +268,7 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = self._inputs(news)
-        op = self._op(inputs.cluster_id, inputs.urn)
+        op = self._op(inputs.cluster_id, inputs.urn, inputs.connection)
         prior: list[dict[str, str]] = list(olds.get("instances") or [])
         live = list_compute_nodes(op.client, op.cluster_id)
         prior = [i for i in prior if i["instance_id"] in live]
@@ -296,7 +300,7 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         inputs = self._inputs(props)
-        op = self._op(inputs.cluster_id, inputs.urn)
+        op = self._op(inputs.cluster_id, inputs.urn, inputs.connection)
         try:
             live = list_compute_nodes(op.client, op.cluster_id)
         except NotFoundError:
@@ -308,7 +312,7 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         inputs = self._inputs(props)
-        op = self._op(inputs.cluster_id, inputs.urn)
+        op = self._op(inputs.cluster_id, inputs.urn, inputs.connection)
         ids = list(props.get("instance_ids") or [])
         try:
             self._delete(op, ids, inputs.release_instances, inputs.timeouts.delete)

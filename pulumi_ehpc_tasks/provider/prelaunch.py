@@ -24,7 +24,7 @@ import enum
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 
 from .context import Op
@@ -66,6 +66,8 @@ class Sibling:
     """Sends this shard's AddNodes (its generation-0 ClientToken); safe to repeat."""
     release: Callable[[Op], None]
     """Deletes what its AddNodes made (waits for the task first)."""
+    connection: Hashable = None
+    """Its `connection` input: only a shard reached the same way shares the issuer's client."""
     state: State = State.PENDING
     released: threading.Event = field(default_factory=threading.Event)
 
@@ -97,11 +99,12 @@ class Prelaunch:
                 self._cond.notify_all()
             return None
 
-    def take_pending(self, cluster_id: str, issuer: str) -> list[Sibling]:
-        """The pending shards of `cluster_id` other than `issuer`, now marked issued by it."""
+    def take_pending(self, cluster_id: str, issuer: str, connection: Hashable = None) -> list[Sibling]:
+        """The pending shards of `cluster_id` behind `connection` other than `issuer`, now marked issued by it
+        (an equal cluster id in another region or account is another cluster)."""
         with self._cond:
-            taken = [s for s in self._shards.values()
-                     if s.state is State.PENDING and s.cluster_id == cluster_id and s.urn != issuer]
+            taken = [s for s in self._shards.values() if s.state is State.PENDING and s.cluster_id == cluster_id
+                     and s.connection == connection and s.urn != issuer]
             for s in taken:
                 s.state = State.ISSUED
             return taken

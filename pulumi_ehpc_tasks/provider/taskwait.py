@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..waiting import Outcome
 from ..wire import TaskInfo
 from .base import EhpcProvider
+from .connection import ConnectionInputs
 from .inputs import Timeouts
 from .waits import wait_with_progress
 
@@ -26,6 +27,7 @@ class TaskWaitInputs(BaseModel):
     task_id: str = Field(min_length=1)
     fail_on_error: bool = True
     timeouts: Timeouts = Field(default_factory=Timeouts)
+    connection: ConnectionInputs | None = None
     urn: str | None = None
 
 
@@ -49,11 +51,12 @@ class TaskWaitProvider(EhpcProvider[TaskWaitInputs]):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = [k for k in TASK_WAIT_REPLACE_KEYS if olds.get(k) != news.get(k)]
         changed = replaces + [k for k in ("fail_on_error", "timeouts") if olds.get(k) != news.get(k)]
-        return DiffResult(changes=bool(changed), replaces=replaces)
+        moved, rehomed = self._connection_diff(olds, news)
+        return DiffResult(changes=bool(changed or moved), replaces=replaces + rehomed)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self._inputs(props)
-        op = self._op(inputs.cluster_id, inputs.urn)
+        op = self._op(inputs.cluster_id, inputs.urn, inputs.connection)
         finished = wait_with_progress(op, inputs.task_id, "TaskWait", inputs.timeouts.create)
         if inputs.fail_on_error and finished.outcome is not Outcome.SUCCESS:
             finished.raise_for_outcome()
@@ -68,7 +71,7 @@ class TaskWaitProvider(EhpcProvider[TaskWaitInputs]):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         inputs = self._inputs(props)
-        op = self._op(inputs.cluster_id, inputs.urn)
+        op = self._op(inputs.cluster_id, inputs.urn, inputs.connection)
         tasks = op.client.list_tasks(inputs.cluster_id, task_id=id_).tasks
         outs = dict(props)
         if tasks:

@@ -12,9 +12,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from .errors import EhpcError
 from .signing import Credentials
 
-__all__ = ["CredentialsProvider", "IdentitySpec", "StaticProvider", "credentials_provider"]
+__all__ = [
+    "CredentialsProvider",
+    "IdentitySpec",
+    "StaticProvider",
+    "credentials_provider",
+    "missing_namespace_keys",
+]
 
 
 @dataclass(frozen=True)
@@ -93,4 +100,29 @@ def credentials_provider(
 
     if spec is None or spec.is_default:
         return StaticProvider(resolve_credentials(config=config, env=env, caller_sources=caller_sources))
+    if spec.config_namespace is not None and spec.role_arn is None and spec.oidc_provider_arn is None:
+        return _from_config_namespace(spec.config_namespace, config or {})
     raise NotImplementedError("identity modes beyond the default chain: being built (issue 12)")
+
+
+# The stack-config keys a `config_namespace` names, `<ns>:<key>`; the first two are required.
+_NAMESPACE_KEYS = ("accessKeyId", "accessKeySecret", "securityToken")
+
+
+def missing_namespace_keys(namespace: str, config: Mapping[str, Any]) -> list[str]:
+    """The required `<namespace>:...` keys the stack config lacks (names only, never values)."""
+    return [f"{namespace}:{key}" for key in _NAMESPACE_KEYS[:2] if not config.get(f"{namespace}:{key}")]
+
+
+def _from_config_namespace(namespace: str, config: Mapping[str, Any]) -> StaticProvider:
+    """An AK pair (and optional STS token) kept in the stack config under `namespace`, as secrets."""
+    missing = missing_namespace_keys(namespace, config)
+    if missing:
+        raise EhpcError(
+            f"identity config_namespace {namespace!r}: the stack config has no {', '.join(missing)}; set "
+            f"{'them' if len(missing) > 1 else 'it'} with `pulumi config set --secret <key> <value>`"
+        )
+    key_id, secret, token = (config.get(f"{namespace}:{key}") for key in _NAMESPACE_KEYS)
+    return StaticProvider(
+        Credentials(str(key_id), str(secret), str(token) if token else None, source=f"stack config {namespace}:*")
+    )

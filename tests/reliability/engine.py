@@ -67,10 +67,10 @@ def find_leaks(texts: Iterable[str], secrets: Iterable[str] = SECRETS, labels: I
     return found
 
 
-def scan_stack(stack: auto.Stack, *outputs: str) -> list[str]:
+def scan_stack(stack: auto.Stack, *outputs: str, secrets: Iterable[str] = SECRETS) -> list[str]:
     """Scan what a user could hand to someone else: `pulumi stack export` (as users run it, without
     --show-secrets), every file of the state backend (checkpoints, history, backups), the PULUMI_HOME
-    logs, and `outputs` (command output and error text)."""
+    logs, and `outputs` (command output and error text), for `secrets`."""
     export = subprocess.run(["pulumi", "stack", "export", "--stack", stack.name], capture_output=True,
                             text=True, cwd=stack.workspace.work_dir, env=os.environ.copy(), timeout=120)
     texts, labels = [export.stdout + export.stderr], ["`pulumi stack export`"]
@@ -91,7 +91,7 @@ def scan_stack(stack: auto.Stack, *outputs: str) -> list[str]:
                     pass
     texts += outputs
     labels += [f"command output #{i}" for i in range(len(outputs))]
-    return find_leaks(texts, labels=labels)
+    return find_leaks(texts, secrets, labels=labels)
 
 
 def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, str]:
