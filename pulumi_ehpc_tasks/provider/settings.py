@@ -1,20 +1,24 @@
-"""Region, endpoint and credentials, resolved inside the provider process.
+"""Region, endpoint, CA bundle and identity, resolved inside the provider process.
 
 The serialized provider (pickled into state) carries none of this: `configure()` runs in the
 provider process with the whole stack config (the engine passes every namespace to dynamic
 providers), so rotating a key needs no state edit and no secret is ever written into state.
+The identity keys (`IDENTITY_KEYS`) name an identity by reference (a profile, a role, OIDC
+settings); the client's provider refreshes temporary credentials before they expire.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..wire import EhpcClient, resolve_credentials, resolve_region
+from ..wire import EhpcClient, IdentitySpec, credentials_provider, resolve_region
+from ..wire.errors import IdentityError
 
-__all__ = ["ProviderSettings", "settings_from_config"]
+__all__ = ["IDENTITY_KEYS", "ProviderSettings", "identity_from_config", "settings_from_config"]
 
 # Stack-config keys, ours first, then the ones pulumi-alicloud users already set.
 _REGION_KEYS = ("ehpc:region", "alicloud:region")
@@ -24,14 +28,71 @@ _CREDENTIAL_KEYS = {
     "accessKeySecret": ("ehpc:accessKeySecret", "alicloud:secretKey"),
     "securityToken": ("ehpc:securityToken", "alicloud:securityToken"),
 }
+_CA_BUNDLE_KEYS = ("ehpc:caBundle",)
+# IdentitySpec field -> stack-config keys, ours first, then pulumi-alicloud's (`alicloud:assumeRole.x` is
+# member x of the `alicloud:assumeRole` object, `alicloud:assumeRoleWithOidc.x` likewise).
+IDENTITY_KEYS: Mapping[str, tuple[str, ...]] = {
+    "profile": ("ehpc:profile", "alicloud:profile"),
+    "ecs_role_name": ("ehpc:ecsRoleName", "alicloud:ecsRoleName"),
+    "role_arn": ("ehpc:roleArn", "alicloud:assumeRoleWithOidc.roleArn", "alicloud:assumeRole.roleArn"),
+    "role_session_name": (
+        "ehpc:roleSessionName", "alicloud:assumeRoleWithOidc.roleSessionName", "alicloud:assumeRole.sessionName",
+    ),
+    "duration_s": (
+        "ehpc:roleDurationSeconds", "alicloud:assumeRoleWithOidc.sessionExpiration",
+        "alicloud:assumeRole.sessionExpiration",
+    ),
+    "policy": ("ehpc:rolePolicy", "alicloud:assumeRoleWithOidc.policy", "alicloud:assumeRole.policy"),
+    "external_id": ("ehpc:roleExternalId", "alicloud:assumeRole.externalId"),
+    "oidc_provider_arn": ("ehpc:oidcProviderArn", "alicloud:assumeRoleWithOidc.oidcProviderArn"),
+    "oidc_token_file": ("ehpc:oidcTokenFile", "alicloud:assumeRoleWithOidc.oidcTokenFile"),
+    "sts_endpoint": ("ehpc:stsEndpoint", "alicloud:stsEndpoint"),
+}
 
 
 def _first(config: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
+    found = _first_key(config, keys)
+    return found[1] if found else None
+
+
+def _first_key(config: Mapping[str, Any], keys: tuple[str, ...]) -> tuple[str, str] | None:
+    """The first key set (an `object.member` key reads a member of a JSON object value) and its value."""
     for key in keys:
-        value = config.get(key)
+        name, _, member = key.partition(".")
+        value = config.get(name)
+        if member and value not in (None, ""):
+            value = _member(name, value, member)
         if value not in (None, ""):
-            return str(value)
+            return key, str(value)
     return None
+
+
+def _member(name: str, value: Any, member: str) -> Any:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise IdentityError(f"{name}: expected an object (e.g. {{\"roleArn\": ...}}), got a string") from None
+    return value.get(member) if isinstance(value, Mapping) else None
+
+
+def identity_from_config(config: Mapping[str, Any]) -> tuple[IdentitySpec, dict[str, str]]:
+    """The stack-level `IdentitySpec` and, per field set, the config key it came from (for messages)."""
+    values: dict[str, Any] = {}
+    inputs: dict[str, str] = {}
+    for spec_field, keys in IDENTITY_KEYS.items():
+        found = _first_key(config, keys)
+        if found:
+            inputs[spec_field], values[spec_field] = found
+    # Where a field is not set, a message still names our key for it.
+    inputs = {f: keys[0] for f, keys in IDENTITY_KEYS.items()} | inputs
+    if "duration_s" in values:
+        try:
+            values["duration_s"] = int(values["duration_s"])
+        except ValueError:
+            given = values["duration_s"]
+            raise IdentityError(f"{inputs['duration_s']}: {given!r} is not a number of seconds") from None
+    return IdentitySpec(**values), inputs
 
 
 @dataclass
@@ -41,17 +102,36 @@ class ProviderSettings:
     region: str | None = None
     endpoint: str | None = None
     stack_credentials: dict[str, str] = field(default_factory=dict, repr=False)
+    identity: IdentitySpec = field(default_factory=IdentitySpec)
+    identity_inputs: dict[str, str] = field(default_factory=dict, repr=False)
+    ca_bundle: str | None = None
+    config: dict[str, Any] = field(default_factory=dict, repr=False)  # the whole stack config (namespaces)
+    identity_error: IdentityError | None = field(default=None, repr=False)  # raised by client(), not configure()
     _client: EhpcClient | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def verify(self) -> bool | str:
+        """TLS verification for E-HPC and STS: the CA bundle when set, else the system's CAs."""
+        return self.ca_bundle or True
 
     def client(self) -> EhpcClient:
         # Resolved lazily so `check`/`diff` never fail on missing credentials, only calls that need them.
         with self._lock:
             if self._client is None:
-                creds = resolve_credentials(config=self.stack_credentials)
+                if self.identity_error is not None:
+                    raise self.identity_error
+                provider = credentials_provider(
+                    self.identity,
+                    config={**self.config, **self.stack_credentials},
+                    verify=self.verify,
+                    inputs=self.identity_inputs,
+                )
                 # Stack config first, then the environment and the CLI profile, like the credentials.
                 region = None if self.endpoint and not self.region else resolve_region(self.region)
-                self._client = EhpcClient(region=region, endpoint=self.endpoint, credentials=creds)
+                self._client = EhpcClient(
+                    region=region, endpoint=self.endpoint, credentials=provider, verify=self.verify
+                )
             return self._client
 
 
@@ -59,8 +139,17 @@ def settings_from_config(config: Any) -> ProviderSettings:
     """Read our keys from the dynamic provider's `Config` (or a plain mapping, in tests)."""
     raw: Mapping[str, Any] = getattr(config, "_props", None) or (config if isinstance(config, Mapping) else {})
     creds = {name: value for name, keys in _CREDENTIAL_KEYS.items() if (value := _first(raw, keys))}
+    try:
+        identity, inputs, error = *identity_from_config(raw), None
+    except IdentityError as exc:  # a malformed identity key fails the calls that need credentials only
+        identity, inputs, error = IdentitySpec(), {}, exc
     return ProviderSettings(
         region=_first(raw, _REGION_KEYS),
         endpoint=_first(raw, _ENDPOINT_KEYS),
         stack_credentials=creds,
+        identity=identity,
+        identity_inputs=inputs,
+        ca_bundle=_first(raw, _CA_BUNDLE_KEYS),
+        config=dict(raw),
+        identity_error=error,
     )
