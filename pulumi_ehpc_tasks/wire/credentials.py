@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import httpx
 
@@ -32,11 +32,15 @@ from .identity import CredentialsProvider, StaticProvider
 from .signing import Credentials
 from .sts import Temporary, parse_expiration
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack for **kwargs needs Python 3.12
+
 __all__ = [
     "CONFIG_KEYS",
     "ENV_ALIASES",
     "METADATA_HOST",
     "ChainHooks",
+    "ChainOptions",
     "fetch_ecs_role_credentials",
     "fetch_ecs_role_temporary",
     "resolve_chain",
@@ -99,58 +103,47 @@ def _config_get(config: Mapping[str, Any], key: str) -> Any:
     return None
 
 
-def resolve_credentials(
-    *,
-    access_key_id: str | None = None,
-    access_key_secret: str | None = None,
-    security_token: str | None = None,
-    config: Mapping[str, Any] | None = None,
-    env: Mapping[str, str] | None = None,
-    profile_path: str | os.PathLike[str] | None = None,
-    profile: str | None = None,
-    ecs_role: str | None = None,
-    metadata_transport: httpx.BaseTransport | None = None,
-    use_official_chain: bool = False,
-    caller_sources: bool = True,
-) -> Credentials:
+class ChainOptions(TypedDict, total=False):
+    """The inputs of the chain (see `resolve_credentials`)."""
+
+    access_key_id: str | None
+    access_key_secret: str | None
+    security_token: str | None
+    config: Mapping[str, Any] | None
+    env: Mapping[str, str] | None
+    profile_path: str | os.PathLike[str] | None
+    profile: str | None
+    ecs_role: str | None
+    metadata_transport: httpx.BaseTransport | None
+    use_official_chain: bool
+    caller_sources: bool
+
+
+def resolve_credentials(**options: Unpack[ChainOptions]) -> Credentials:
     """Return the first complete key pair; raise `CredentialsNotFoundError` listing every source tried.
 
-    `env` defaults to `os.environ`; `profile_path` to `~/.aliyun/config.json`. The ECS metadata service
-    is queried only if `ecs_role` is given, `ALIBABA_CLOUD_ECS_METADATA` names a role, or the CLI
-    profile is in `EcsRamRole` mode. `caller_sources=False` is for callers that take no keys of their
-    own (the `ehpc-tasks` CLI): explicit arguments and Pulumi config are then neither read nor listed.
+    Keyword arguments (`ChainOptions`): `access_key_id`, `access_key_secret`, `security_token`
+    (explicit), `config` (stack config), `env` (default `os.environ`), `profile_path` (default
+    `~/.aliyun/config.json`), `profile`, `ecs_role`, `metadata_transport`, `use_official_chain`,
+    `caller_sources`. The ECS metadata service is queried only if `ecs_role` is given,
+    `ALIBABA_CLOUD_ECS_METADATA` names a role, or the CLI profile is in `EcsRamRole` mode.
+    `caller_sources=False` is for callers that take no keys of their own (the `ehpc-tasks` CLI):
+    explicit arguments and Pulumi config are then neither read nor listed.
     """
-    return resolve_chain(
-        access_key_id=access_key_id,
-        access_key_secret=access_key_secret,
-        security_token=security_token,
-        config=config,
-        env=env,
-        profile_path=profile_path,
-        profile=profile,
-        ecs_role=ecs_role,
-        metadata_transport=metadata_transport,
-        use_official_chain=use_official_chain,
-        caller_sources=caller_sources,
-    ).get()
+    return resolve_chain(**options).get()
 
 
-def resolve_chain(
-    *,
-    access_key_id: str | None = None,
-    access_key_secret: str | None = None,
-    security_token: str | None = None,
-    config: Mapping[str, Any] | None = None,
-    env: Mapping[str, str] | None = None,
-    profile_path: str | os.PathLike[str] | None = None,
-    profile: str | None = None,
-    ecs_role: str | None = None,
-    metadata_transport: httpx.BaseTransport | None = None,
-    use_official_chain: bool = False,
-    caller_sources: bool = True,
-    hooks: ChainHooks | None = None,
-) -> CredentialsProvider:
+def resolve_chain(*, hooks: ChainHooks | None = None, **options: Unpack[ChainOptions]) -> CredentialsProvider:
     """The provider of the first source that works (see `resolve_credentials`; `hooks`: `ChainHooks`)."""
+    access_key_id, access_key_secret, security_token = (
+        options.get(k) for k in ("access_key_id", "access_key_secret", "security_token")
+    )
+    config, env, profile_path = options.get("config"), options.get("env"), options.get("profile_path")
+    profile, ecs_role, metadata_transport = options.get("profile"), options.get("ecs_role"), options.get(
+        "metadata_transport"
+    )
+    use_official_chain = options.get("use_official_chain", False)
+    caller_sources = options.get("caller_sources", True)
     env = os.environ if env is None else env
     cfg = config or {}
     tried: list[str] = []
