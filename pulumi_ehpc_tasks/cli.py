@@ -10,7 +10,7 @@ import json
 import shlex
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, NoReturn
 
 import click
@@ -26,12 +26,13 @@ from .wire import (
     EhpcClient,
     EhpcError,
     EhpcTransportError,
+    IdentitySpec,
     ListTasksRequest,
     SignatureVersion,
     TaskInfo,
     TaskStatus,
     TaskType,
-    resolve_credentials,
+    credentials_provider,
     resolve_region,
 )
 
@@ -68,6 +69,16 @@ class _Settings:
     ca_bundle: str | None
     signature_version: SignatureVersion
     allow_insecure_http: bool
+    profile: str | None = None
+    role_arn: str | None = None
+    role_session_name: str | None = None
+    oidc_provider_arn: str | None = None
+    oidc_token_file: str | None = None
+    sts_endpoint: str | None = None
+
+    def identity(self) -> IdentitySpec:
+        """The identity the options name (none: the default chain, which reads the environment)."""
+        return IdentitySpec(**{f: getattr(self, f) for f in _IDENTITY_OPTIONS})
 
     def override(self, **given: Any) -> _Settings:
         """The same settings with the connection options given after the subcommand taking precedence."""
@@ -86,7 +97,12 @@ class _Settings:
             return EhpcClient(
                 region=region,
                 endpoint=self.endpoint,
-                credentials=resolve_credentials(caller_sources=False),  # the CLI takes no keys of its own
+                credentials=credentials_provider(  # the CLI takes no keys of its own
+                    self.identity(),
+                    caller_sources=False,
+                    verify=self.ca_bundle or True,
+                    inputs={f: "--" + f.replace("_", "-") for f in _IDENTITY_OPTIONS},
+                ),
                 signature_version=self.signature_version,
                 verify=self.ca_bundle or True,
                 allow_insecure_http=self.allow_insecure_http,
@@ -105,10 +121,14 @@ class _Settings:
     def options(self) -> list[str]:
         """The connection options as given, to repeat them in a command we suggest."""
         given = [("--region", self.region), ("--endpoint", self.endpoint), ("--ca-bundle", self.ca_bundle)]
+        given += [("--" + f.replace("_", "-"), getattr(self, f)) for f in _IDENTITY_OPTIONS]
         args = [part for name, value in given if value for part in (name, value)]
         if self.signature_version is not SignatureVersion.V3:
             args += ["--signature-version", self.signature_version.value]
         return args + (["--allow-insecure-http"] if self.allow_insecure_http else [])
+
+
+_IDENTITY_OPTIONS = tuple(f.name for f in fields(_Settings) if f.name in IdentitySpec.__dataclass_fields__)
 
 
 def _as_json() -> bool:
@@ -184,7 +204,19 @@ def connection_options(command: _F, *, envvar: str | None = None) -> _F:
         click.option("--endpoint", envvar=envvar, default=None,
                      help="API endpoint URL with its scheme, e.g. http://127.0.0.1:8765 for the emulator "
                           "(env EHPC_ENDPOINT)."),
-        click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False), default=None, help="Custom CA file."),
+        click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False), default=None,
+                     help="CA file for the API and STS (e.g. the emulator's `ca:` file under --tls)."),
+        click.option("--profile", default=None, help="Alibaba CLI profile, any mode (else ALIBABA_CLOUD_PROFILE)."),
+        click.option("--role-arn", default=None,
+                     help="RAM role to assume (AssumeRole from the other options' identity; with --oidc-*: OIDC)."),
+        click.option("--role-session-name", default=None, help="Session name of the assumed role."),
+        click.option("--oidc-provider-arn", default=None,
+                     help="OIDC provider ARN (else ALIBABA_CLOUD_OIDC_PROVIDER_ARN with ALIBABA_CLOUD_ROLE_ARN)."),
+        click.option("--oidc-token-file", type=click.Path(dir_okay=False), default=None,
+                     help="OIDC token file, read at every refresh (else ALIBABA_CLOUD_OIDC_TOKEN_FILE)."),
+        click.option("--sts-endpoint", default=None,
+                     help="STS endpoint URL (else EHPC_STS_ENDPOINT, ALIBABA_CLOUD_STS_REGION; default "
+                          "https://sts.aliyuncs.com)."),
         click.option("--signature-version", type=click.Choice(["v3", "v1"]), default=None, help="Default v3."),
         click.option("--allow-insecure-http", is_flag=True, help="Allow http:// to a non-loopback endpoint."),
     ]

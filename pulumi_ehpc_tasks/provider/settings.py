@@ -1,25 +1,28 @@
-"""Region, endpoint and credentials, resolved inside the provider process.
+"""Region, endpoint, CA bundle and identity, resolved inside the provider process.
 
 The serialized provider (pickled into state) carries none of this: `configure()` runs in the
 provider process with the whole stack config (the engine passes every namespace to dynamic
-providers), so rotating a key needs no state edit and no secret is ever written into state. A
-resource's `connection` (connection.py) names another region, endpoint or identity; its client is
-built here too, once per distinct target, from references only.
+providers), so rotating a key needs no state edit and no secret is ever written into state.
+The identity keys (`IDENTITY_KEYS`) name an identity by reference (a profile, a role, OIDC
+settings); the client's provider refreshes temporary credentials before they expire. A resource's
+`connection` (connection.py) names another region, endpoint or identity; its client is built here too,
+once per distinct target, from references only.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..wire import EhpcClient, resolve_region
+from ..wire import EhpcClient, IdentitySpec, credentials_provider, resolve_region
 from ..wire.endpoint import resolve_endpoint
-from ..wire.identity import IdentitySpec, credentials_provider
-from .connection import ConnectionInputs
+from ..wire.errors import IdentityError
+from .connection import CONNECTION, ConnectionInputs
 
-__all__ = ["ProviderSettings", "Target", "settings_from_config"]
+__all__ = ["IDENTITY_KEYS", "ProviderSettings", "Target", "identity_from_config", "settings_from_config"]
 
 # Stack-config keys, ours first, then the ones pulumi-alicloud users already set.
 _REGION_KEYS = ("ehpc:region", "alicloud:region")
@@ -29,14 +32,71 @@ _CREDENTIAL_KEYS = {
     "accessKeySecret": ("ehpc:accessKeySecret", "alicloud:secretKey"),
     "securityToken": ("ehpc:securityToken", "alicloud:securityToken"),
 }
+_CA_BUNDLE_KEYS = ("ehpc:caBundle",)
+# IdentitySpec field -> stack-config keys, ours first, then pulumi-alicloud's (`alicloud:assumeRole.x` is
+# member x of the `alicloud:assumeRole` object, `alicloud:assumeRoleWithOidc.x` likewise).
+IDENTITY_KEYS: Mapping[str, tuple[str, ...]] = {
+    "profile": ("ehpc:profile", "alicloud:profile"),
+    "ecs_role_name": ("ehpc:ecsRoleName", "alicloud:ecsRoleName"),
+    "role_arn": ("ehpc:roleArn", "alicloud:assumeRoleWithOidc.roleArn", "alicloud:assumeRole.roleArn"),
+    "role_session_name": (
+        "ehpc:roleSessionName", "alicloud:assumeRoleWithOidc.roleSessionName", "alicloud:assumeRole.sessionName",
+    ),
+    "duration_s": (
+        "ehpc:roleDurationSeconds", "alicloud:assumeRoleWithOidc.sessionExpiration",
+        "alicloud:assumeRole.sessionExpiration",
+    ),
+    "policy": ("ehpc:rolePolicy", "alicloud:assumeRoleWithOidc.policy", "alicloud:assumeRole.policy"),
+    "external_id": ("ehpc:roleExternalId", "alicloud:assumeRole.externalId"),
+    "oidc_provider_arn": ("ehpc:oidcProviderArn", "alicloud:assumeRoleWithOidc.oidcProviderArn"),
+    "oidc_token_file": ("ehpc:oidcTokenFile", "alicloud:assumeRoleWithOidc.oidcTokenFile"),
+    "sts_endpoint": ("ehpc:stsEndpoint", "alicloud:stsEndpoint"),
+}
 
 
 def _first(config: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
+    found = _first_key(config, keys)
+    return found[1] if found else None
+
+
+def _first_key(config: Mapping[str, Any], keys: tuple[str, ...]) -> tuple[str, str] | None:
+    """The first key set (an `object.member` key reads a member of a JSON object value) and its value."""
     for key in keys:
-        value = config.get(key)
+        name, _, member = key.partition(".")
+        value = config.get(name)
+        if member and value not in (None, ""):
+            value = _member(name, value, member)
         if value not in (None, ""):
-            return str(value)
+            return key, str(value)
     return None
+
+
+def _member(name: str, value: Any, member: str) -> Any:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise IdentityError(f"{name}: expected an object (e.g. {{\"roleArn\": ...}}), got a string") from None
+    return value.get(member) if isinstance(value, Mapping) else None
+
+
+def identity_from_config(config: Mapping[str, Any]) -> tuple[IdentitySpec, dict[str, str]]:
+    """The stack-level `IdentitySpec` and, per field set, the config key it came from (for messages)."""
+    values: dict[str, Any] = {}
+    inputs: dict[str, str] = {}
+    for spec_field, keys in IDENTITY_KEYS.items():
+        found = _first_key(config, keys)
+        if found:
+            inputs[spec_field], values[spec_field] = found
+    # Where a field is not set, a message still names our key for it.
+    inputs = {f: keys[0] for f, keys in IDENTITY_KEYS.items()} | inputs
+    if "duration_s" in values:
+        try:
+            values["duration_s"] = int(values["duration_s"])
+        except ValueError:
+            given = values["duration_s"]
+            raise IdentityError(f"{inputs['duration_s']}: {given!r} is not a number of seconds") from None
+    return IdentitySpec(**values), inputs
 
 
 @dataclass(frozen=True)
@@ -47,7 +107,7 @@ class Target:
     region: str | None
     endpoint: str | None
     identity: IdentitySpec | None = None
-    """None: the stack-level credentials."""
+    """None: the stack-level identity."""
     ca_bundle: str | None = None
 
     @property
@@ -71,13 +131,22 @@ class ProviderSettings:
     region: str | None = None
     endpoint: str | None = None
     stack_credentials: dict[str, str] = field(default_factory=dict, repr=False)
+    identity: IdentitySpec = field(default_factory=IdentitySpec)
+    identity_inputs: dict[str, str] = field(default_factory=dict, repr=False)
+    ca_bundle: str | None = None
     config: Mapping[str, Any] = field(default_factory=dict, repr=False)
     """The whole stack config, for identities that name keys in it (`config_namespace`)."""
+    identity_error: IdentityError | None = field(default=None, repr=False)  # raised by client(), not configure()
     _client: EhpcClient | None = field(default=None, repr=False)
     """The stack-level client, once built (or as given, in tests)."""
     _stack: Target | None = field(default=None, repr=False)
     _slots: dict[Target, _Slot] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def verify(self) -> bool | str:
+        """TLS verification for E-HPC and STS: the CA bundle when set, else the system's CAs."""
+        return self.ca_bundle or True
 
     def target(self, connection: ConnectionInputs | None = None) -> Target:
         """The stack's region and endpoint unless `connection` places the resource; its identity, if any."""
@@ -107,19 +176,35 @@ class ProviderSettings:
             return slot.client
 
     def _build(self, target: Target) -> EhpcClient:
-        verify: bool | str = target.ca_bundle or True
-        config = self.stack_credentials if target.identity is None else self.config
-        creds = credentials_provider(target.identity, config=config, verify=verify).get()
-        return EhpcClient(region=target.region, endpoint=target.endpoint, credentials=creds, verify=verify)
+        verify: bool | str = target.ca_bundle or self.verify
+        if target.identity is None:  # the stack-level identity (stack config keys, env, profile, ...)
+            if self.identity_error is not None:
+                raise self.identity_error
+            identity, inputs = self.identity, self.identity_inputs
+        else:
+            identity = target.identity
+            inputs = {name: f"{CONNECTION}.{name}" for name in identity.__dataclass_fields__}
+        provider = credentials_provider(
+            identity, config={**self.config, **self.stack_credentials}, verify=verify, inputs=inputs
+        )
+        return EhpcClient(region=target.region, endpoint=target.endpoint, credentials=provider, verify=verify)
 
 
 def settings_from_config(config: Any) -> ProviderSettings:
     """Read our keys from the dynamic provider's `Config` (or a plain mapping, in tests)."""
     raw: Mapping[str, Any] = getattr(config, "_props", None) or (config if isinstance(config, Mapping) else {})
     creds = {name: value for name, keys in _CREDENTIAL_KEYS.items() if (value := _first(raw, keys))}
+    try:
+        identity, inputs, error = *identity_from_config(raw), None
+    except IdentityError as exc:  # a malformed identity key fails the calls that need credentials only
+        identity, inputs, error = IdentitySpec(), {}, exc
     return ProviderSettings(
         region=_first(raw, _REGION_KEYS),
         endpoint=_first(raw, _ENDPOINT_KEYS),
         stack_credentials=creds,
+        identity=identity,
+        identity_inputs=inputs,
+        ca_bundle=_first(raw, _CA_BUNDLE_KEYS),
         config=dict(raw),
+        identity_error=error,
     )

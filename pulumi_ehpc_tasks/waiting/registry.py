@@ -25,9 +25,15 @@ __all__ = ["DEFAULT_REGISTRY", "PollerRegistry", "poller_key"]
 
 
 def poller_key(client: object, cluster_id: str) -> tuple[Hashable, Hashable, str]:
-    """(endpoint, access key id, cluster): clients that see the same tasks share a poller."""
+    """(endpoint, identity, cluster): clients that see the same tasks share a poller.
+
+    The identity is a wire client's `_identity_key` (stable while temporary credentials are
+    refreshed), else the access key id of its credentials.
+    """
     endpoint = getattr(client, "endpoint", None)
-    key_id = getattr(getattr(client, "credentials", None), "access_key_id", None)
+    key_id = getattr(client, "_identity_key", None)
+    if not isinstance(key_id, str):
+        key_id = getattr(getattr(client, "credentials", None), "access_key_id", None)
     if not isinstance(endpoint, str) or not isinstance(key_id, str):
         return (id(client), id(client), cluster_id)  # unknown identity: never share
     return (endpoint, key_id, cluster_id)

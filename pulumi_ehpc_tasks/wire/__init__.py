@@ -69,11 +69,19 @@ from .errors import (
     EhpcError,
     EhpcTransportError,
     EndpointError,
+    IdentityError,
     NotFoundError,
     RequestValidationError,
+    StsError,
     ThrottledError,
     api_error,
     scrub,
+)
+from .identity import (
+    CredentialsProvider,
+    IdentitySpec,
+    StaticProvider,
+    credentials_provider,
 )
 from .models import (
     AddNodesRequest,
@@ -98,6 +106,10 @@ from .policy import (
     Policy,
     classify,
 )
+from .refresh import (
+    RefreshingProvider,
+    refresh_margin_s,
+)
 from .retry import (
     DEFAULT_RETRY,
     RetryConfig,
@@ -108,6 +120,10 @@ from .signing import (
     EhpcAuth,
     SignatureVersion,
     percent_encode,
+)
+from .sts import (
+    StsClient,
+    Temporary,
 )
 from .task_models import (
     STATUS_OUTCOMES,
@@ -147,6 +163,7 @@ __all__ = [
     "CreateClusterResponse",
     "Credentials",
     "CredentialsNotFoundError",
+    "CredentialsProvider",
     "DataDisk",
     "DeleteClusterRequest",
     "DeleteClusterResponse",
@@ -163,6 +180,8 @@ __all__ = [
     "EhpcError",
     "EhpcTransportError",
     "EndpointError",
+    "IdentityError",
+    "IdentitySpec",
     "Keying",
     "ListClustersRequest",
     "ListClustersResponse",
@@ -178,6 +197,7 @@ __all__ = [
     "Outcome",
     "Policy",
     "PostInstallScript",
+    "RefreshingProvider",
     "RequestValidationError",
     "ResetNodesRequest",
     "ResetNodesResponse",
@@ -188,10 +208,13 @@ __all__ = [
     "StartClusterResponse",
     "StartNodesRequest",
     "StartNodesResponse",
+    "StaticProvider",
     "StopClusterRequest",
     "StopClusterResponse",
     "StopNodesRequest",
     "StopNodesResponse",
+    "StsClient",
+    "StsError",
     "Target",
     "TaskError",
     "TaskInfo",
@@ -199,6 +222,7 @@ __all__ = [
     "TaskResult",
     "TaskStatus",
     "TaskType",
+    "Temporary",
     "ThrottledError",
     "VolumeRole",
     "WireModel",
@@ -206,11 +230,13 @@ __all__ = [
     "WireResponse",
     "api_error",
     "classify",
+    "credentials_provider",
     "default_endpoint",
     "fetch_ecs_role_credentials",
     "flatten",
     "is_loopback",
     "percent_encode",
+    "refresh_margin_s",
     "resolve_credentials",
     "resolve_endpoint",
     "resolve_region",

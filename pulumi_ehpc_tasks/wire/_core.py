@@ -22,10 +22,12 @@ from ._base import WireRequest, WireResponse
 from .actions import ACTIONS, ActionSpec
 from .credentials import resolve_credentials, resolve_region
 from .endpoint import resolve_endpoint, tls_verify
-from .errors import EhpcApiError, EhpcError, EhpcTransportError, api_error
+from .errors import AuthError, EhpcApiError, EhpcError, EhpcTransportError, api_error
+from .identity import CredentialsProvider, StaticProvider
 from .policy import Policy
+from .refresh import provider_secrets
 from .retry import DEFAULT_RETRY, RetryConfig, decide, transport_error
-from .signing import API_VERSION, Credentials, EhpcAuth, SignatureVersion, percent_encode
+from .signing import API_VERSION, KEY_ID_EXTENSION, Credentials, EhpcAuth, SignatureVersion, percent_encode
 
 __all__ = ["DEFAULT_TIMEOUT_S", "Attempts", "ClientCore", "Reply", "Step", "new_client_token"]
 
@@ -36,6 +38,7 @@ DEFAULT_CONNECT_TIMEOUT_S = 5.0
 USER_AGENT = (
     f"pulumi-ehpc-tasks/0.1 ({platform.system()}; {platform.machine()}) Python/{platform.python_version()}"
 )
+_EXPIRED_TOKEN = "InvalidSecurityToken.Expired"
 _XML_FIELD = re.compile(r"<(Code|Message|RequestId|Recommend)>(.*?)</\1>", re.S)
 
 Step: TypeAlias = httpx.Request | float
@@ -58,7 +61,7 @@ class ClientCore:
         *,
         region: str | None,
         endpoint: str | None,
-        credentials: Credentials | None,
+        credentials: Credentials | CredentialsProvider | None,
         signature_version: SignatureVersion,
         timeout_s: float,
         verify: bool | str | ssl.SSLContext,
@@ -67,18 +70,26 @@ class ClientCore:
     ) -> None:
         self.region = resolve_region(region) if not endpoint else region
         self.base_url = resolve_endpoint(self.region, endpoint, allow_insecure_http=allow_insecure_http)
-        self.credentials = credentials or resolve_credentials()
-        self.auth = EhpcAuth(self.credentials, signature_version)
+        if isinstance(credentials, Credentials) or credentials is None:
+            credentials = StaticProvider(credentials or resolve_credentials())
+        self.provider: CredentialsProvider = credentials
+        self.auth = EhpcAuth(self.provider, signature_version)
         self.verify = tls_verify(verify)
         self.timeout = httpx.Timeout(timeout_s, connect=min(DEFAULT_CONNECT_TIMEOUT_S, timeout_s))
         self.retry = retry or DEFAULT_RETRY
 
     def __repr__(self) -> str:
-        return f"ClientCore(base_url={self.base_url!r}, credentials={self.credentials!r})"
+        return f"ClientCore(base_url={self.base_url!r}, credentials={self.provider.source!r})"
+
+    @property
+    def credentials(self) -> Credentials:
+        """The credentials valid now (a refreshing provider may fetch new ones)."""
+        return self.provider.get()
 
     @property
     def secrets(self) -> tuple[str | None, ...]:
-        return (self.credentials.access_key_secret, self.credentials.security_token)
+        """What errors are scrubbed of: current and previous secrets and tokens (OIDC tokens too)."""
+        return provider_secrets(self.provider)
 
     def build(self, action: str, fields: Mapping[str, Any]) -> tuple[ActionSpec, WireRequest]:
         """Validate the request; give ClientToken-capable actions a token now, reused by every retry."""
@@ -88,7 +99,7 @@ class ClientCore:
 
     def attempts(self, spec: ActionSpec, request: WireRequest) -> Attempts:
         """One logical call: every attempt, each re-signed, under the contract of `retry.py`."""
-        attempt, resigned = 0, False
+        attempt, resigned, refreshed = 0, False, False
         while True:
             attempt += 1
             reply = yield self.prepare(spec, request)
@@ -99,6 +110,11 @@ class ClientCore:
                 error: EhpcError = transport_error(spec.name, reply)
             except EhpcError as exc:
                 error = exc
+            if not refreshed and self._expired_token(error, reply):
+                # Rejected before processing, so safe for any action: once, with credentials refreshed now.
+                refreshed = True
+                logger.info("%s: the STS token expired; refreshing the credentials and re-sending", spec.name)
+                continue
             verdict = decide(
                 spec, error, attempt=attempt, resigned=resigned, params=request.safe_params(), config=self.retry
             )
@@ -111,6 +127,15 @@ class ClientCore:
             resigned = resigned or (isinstance(error, EhpcApiError) and error.policy is Policy.RESIGN)
             if verdict.delay_s > 0:
                 yield verdict.delay_s
+
+    def _expired_token(self, error: EhpcError, reply: Reply) -> bool:
+        """An expired STS token from a provider that can refresh: invalidate what signed the request."""
+        invalidate = getattr(self.provider, "invalidate", None)
+        if not (isinstance(error, AuthError) and error.code.startswith(_EXPIRED_TOKEN) and callable(invalidate)):
+            return False
+        sent = reply.request if isinstance(reply, httpx.Response) else None
+        invalidate(sent.extensions.get(KEY_ID_EXTENSION) if sent is not None else None)
+        return True
 
     def with_token(self, spec: ActionSpec, request: WireRequest) -> WireRequest:
         if not isinstance(request, spec.request):

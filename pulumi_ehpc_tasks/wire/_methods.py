@@ -25,6 +25,8 @@ from . import task_models as t
 from ._base import WireRequest, WireResponse
 from ._core import DEFAULT_TIMEOUT_S, Attempts, ClientCore
 from .actions import ACTIONS
+from .identity import CredentialsProvider
+from .providers import identity_key
 from .retry import RetryConfig
 from .signing import Credentials, SignatureVersion
 
@@ -45,7 +47,7 @@ class ClientBase:
         *,
         region: str | None = None,
         endpoint: str | None = None,
-        credentials: Credentials | None = None,
+        credentials: Credentials | CredentialsProvider | None = None,
         signature_version: SignatureVersion = SignatureVersion.V3,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         verify: bool | str | ssl.SSLContext = True,
@@ -69,10 +71,17 @@ class ClientBase:
 
     @property
     def credentials(self) -> Credentials:
+        """The credentials valid now (refreshed first when they are about to expire)."""
         return self._core.credentials
 
+    @property
+    def _identity_key(self) -> str:
+        # Names the identity across refreshes (the key id of static credentials): the waiter's poller key.
+        # Private so the public names stay the ACTIONS methods plus plumbing (test_registry_wire).
+        return identity_key(self._core.provider)
+
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(endpoint={self.endpoint!r}, credentials={self.credentials!r})"
+        return f"{type(self).__name__}(endpoint={self.endpoint!r}, credentials={self._core.provider.source!r})"
 
     def _attempts(self, request: WireRequest) -> Attempts:
         spec = ACTIONS[request.ACTION]

@@ -1,10 +1,14 @@
-"""One credentials resolver, tried in a fixed order; every source tried is reported when none works.
+"""One credentials chain, tried in a fixed order; every source tried is reported when none works.
 
 Order: explicit arguments → Pulumi stack config (mapping passed by the caller) → environment
-(`ALIBABA_CLOUD_*`, then the pulumi-alicloud `ALICLOUD_*` names) → Alibaba CLI profile
-(`~/.aliyun/config.json`, modes AK/StsToken/EcsRamRole) → ECS instance RAM role via the metadata
-service (only when configured: never probed by default) → optionally the official
-`alibabacloud-credentials` chain (imported lazily, not a dependency).
+(`ALIBABA_CLOUD_*`, then the pulumi-alicloud `ALICLOUD_*` names) → [OIDC from the environment] →
+Alibaba CLI profile (`~/.aliyun/config.json`) → ECS instance RAM role via the metadata service (only
+when configured: never probed by default) → optionally the official `alibabacloud-credentials` chain
+(imported lazily, not a dependency).
+
+`resolve_credentials` returns one key pair (profile modes AK/StsToken/EcsRamRole, fetched once);
+`resolve_chain` with `ChainHooks` (see `providers.default_provider`) returns a provider and covers
+the refreshing modes too.
 
 Nothing here logs or formats a secret; `Credentials.__repr__` redacts.
 """
@@ -15,20 +19,31 @@ import functools
 import importlib
 import json
 import os
+import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import httpx
 
-from .errors import CredentialsNotFoundError
+from .errors import CredentialsNotFoundError, IdentityError
+from .identity import CredentialsProvider, StaticProvider
 from .signing import Credentials
+from .sts import Temporary, parse_expiration
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack for **kwargs needs Python 3.12
 
 __all__ = [
     "CONFIG_KEYS",
     "ENV_ALIASES",
     "METADATA_HOST",
+    "ChainHooks",
+    "ChainOptions",
     "fetch_ecs_role_credentials",
+    "fetch_ecs_role_temporary",
+    "resolve_chain",
     "resolve_credentials",
     "resolve_region",
 ]
@@ -44,7 +59,21 @@ METADATA_HOST = "http://100.100.100.200"
 _METADATA_TIMEOUT = httpx.Timeout(1.0)
 _TRUE = ("1", "true", "yes")
 
-_Source = Callable[[list[str]], "Credentials | None"]
+_Source = Callable[[list[str]], "CredentialsProvider | Credentials | None"]
+
+
+@dataclass(frozen=True)
+class ChainHooks:
+    """How `resolve_chain` builds the sources that refresh (absent: the one-shot behaviour).
+
+    `oidc_env`: the provider of the `ALIBABA_CLOUD_OIDC_*` environment convention, or None when it
+    is not set; `profile(entry, label)`: the provider of a CLI profile entry, any mode (raises
+    `IdentityError`); `ecs(role)`: a refreshing ECS RAM role provider.
+    """
+
+    oidc_env: Callable[[], CredentialsProvider | None]
+    profile: Callable[[dict[str, Any], str], CredentialsProvider]
+    ecs: Callable[[str], CredentialsProvider]
 
 
 def _pair(kind: str, key_id: Any, secret: Any, token: Any, tried: list[str]) -> Credentials | None:
@@ -74,27 +103,47 @@ def _config_get(config: Mapping[str, Any], key: str) -> Any:
     return None
 
 
-def resolve_credentials(
-    *,
-    access_key_id: str | None = None,
-    access_key_secret: str | None = None,
-    security_token: str | None = None,
-    config: Mapping[str, Any] | None = None,
-    env: Mapping[str, str] | None = None,
-    profile_path: str | os.PathLike[str] | None = None,
-    profile: str | None = None,
-    ecs_role: str | None = None,
-    metadata_transport: httpx.BaseTransport | None = None,
-    use_official_chain: bool = False,
-    caller_sources: bool = True,
-) -> Credentials:
+class ChainOptions(TypedDict, total=False):
+    """The inputs of the chain (see `resolve_credentials`)."""
+
+    access_key_id: str | None
+    access_key_secret: str | None
+    security_token: str | None
+    config: Mapping[str, Any] | None
+    env: Mapping[str, str] | None
+    profile_path: str | os.PathLike[str] | None
+    profile: str | None
+    ecs_role: str | None
+    metadata_transport: httpx.BaseTransport | None
+    use_official_chain: bool
+    caller_sources: bool
+
+
+def resolve_credentials(**options: Unpack[ChainOptions]) -> Credentials:
     """Return the first complete key pair; raise `CredentialsNotFoundError` listing every source tried.
 
-    `env` defaults to `os.environ`; `profile_path` to `~/.aliyun/config.json`. The ECS metadata service
-    is queried only if `ecs_role` is given, `ALIBABA_CLOUD_ECS_METADATA` names a role, or the CLI
-    profile is in `EcsRamRole` mode. `caller_sources=False` is for callers that take no keys of their
-    own (the `ehpc-tasks` CLI): explicit arguments and Pulumi config are then neither read nor listed.
+    Keyword arguments (`ChainOptions`): `access_key_id`, `access_key_secret`, `security_token`
+    (explicit), `config` (stack config), `env` (default `os.environ`), `profile_path` (default
+    `~/.aliyun/config.json`), `profile`, `ecs_role`, `metadata_transport`, `use_official_chain`,
+    `caller_sources`. The ECS metadata service is queried only if `ecs_role` is given,
+    `ALIBABA_CLOUD_ECS_METADATA` names a role, or the CLI profile is in `EcsRamRole` mode.
+    `caller_sources=False` is for callers that take no keys of their own (the `ehpc-tasks` CLI):
+    explicit arguments and Pulumi config are then neither read nor listed.
     """
+    return resolve_chain(**options).get()
+
+
+def resolve_chain(*, hooks: ChainHooks | None = None, **options: Unpack[ChainOptions]) -> CredentialsProvider:
+    """The provider of the first source that works (see `resolve_credentials`; `hooks`: `ChainHooks`)."""
+    access_key_id, access_key_secret, security_token = (
+        options.get(k) for k in ("access_key_id", "access_key_secret", "security_token")
+    )
+    config, env, profile_path = options.get("config"), options.get("env"), options.get("profile_path")
+    profile, ecs_role, metadata_transport = options.get("profile"), options.get("ecs_role"), options.get(
+        "metadata_transport"
+    )
+    use_official_chain = options.get("use_official_chain", False)
+    caller_sources = options.get("caller_sources", True)
     env = os.environ if env is None else env
     cfg = config or {}
     tried: list[str] = []
@@ -112,15 +161,17 @@ def resolve_credentials(
         ]
     for id_var, secret_var, token_var in ENV_ALIASES:
         sources.append(functools.partial(_from_env, env, id_var, secret_var, token_var))
-    path = Path(profile_path) if profile_path else _home(env) / ".aliyun" / "config.json"
+    if hooks is not None:
+        sources.append(functools.partial(_from_oidc_env, hooks))
+    path = profile_file(env, profile_path)
     sources.append(
         lambda t: _from_cli_profile(
-            path, profile or env.get("ALIBABA_CLOUD_PROFILE"), env, metadata_transport, t
+            path, profile or env.get("ALIBABA_CLOUD_PROFILE"), env, metadata_transport, t, hooks
         )
     )
     sources.append(
         lambda t: _from_ecs_role(
-            ecs_role or env.get("ALIBABA_CLOUD_ECS_METADATA"), env, metadata_transport, t
+            ecs_role or env.get("ALIBABA_CLOUD_ECS_METADATA"), env, metadata_transport, t, hooks
         )
     )
     if use_official_chain:
@@ -128,8 +179,21 @@ def resolve_credentials(
     for source in sources:
         found = source(tried)
         if found is not None:
-            return found
+            return StaticProvider(found) if isinstance(found, Credentials) else found
     raise CredentialsNotFoundError(tried, pulumi_config=caller_sources)
+
+
+def _from_oidc_env(hooks: ChainHooks, tried: list[str]) -> CredentialsProvider | None:
+    kind = "OIDC (ALIBABA_CLOUD_ROLE_ARN/ALIBABA_CLOUD_OIDC_PROVIDER_ARN/ALIBABA_CLOUD_OIDC_TOKEN_FILE)"
+    found = hooks.oidc_env()
+    if found is None:
+        tried.append(f"{kind}: not set")
+    return found
+
+
+def profile_file(env: Mapping[str, str], given: str | os.PathLike[str] | None = None) -> Path:
+    """The Alibaba CLI's config file: `given`, else `~/.aliyun/config.json`."""
+    return Path(given) if given else _home(env) / ".aliyun" / "config.json"
 
 
 def resolve_region(
@@ -149,8 +213,7 @@ def resolve_region(
     for name in REGION_ENV:
         if env.get(name):
             return env[name]
-    path = Path(profile_path) if profile_path else _home(env) / ".aliyun" / "config.json"
-    entry, _ = _profile_entry(path, env.get("ALIBABA_CLOUD_PROFILE"))
+    entry, _ = profile_entry(profile_file(env, profile_path), env.get("ALIBABA_CLOUD_PROFILE"))
     region = entry.get("region_id") if entry else None
     return str(region) if region else None
 
@@ -160,7 +223,8 @@ def _home(env: Mapping[str, str]) -> Path:
     return Path(home) if home else Path.home()
 
 
-def _profile_entry(path: Path, name: str | None) -> tuple[dict[str, Any] | None, str]:
+def profile_entry(path: Path, name: str | None) -> tuple[dict[str, Any] | None, str]:
+    """The profile `name` (else the file's `current`, else `default`) and its name, or None and why not."""
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
@@ -182,16 +246,23 @@ def _from_cli_profile(
     env: Mapping[str, str],
     transport: httpx.BaseTransport | None,
     tried: list[str],
-) -> Credentials | None:
+    hooks: ChainHooks | None = None,
+) -> CredentialsProvider | Credentials | None:
     kind = f"CLI profile {path}"
     if env.get("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "").lower() in _TRUE:
         tried.append(f"{kind}: disabled by ALIBABA_CLOUD_CLI_PROFILE_DISABLED")
         return None
-    entry, why = _profile_entry(path, name)
+    entry, why = profile_entry(path, name)
     if entry is None:
         tried.append(f"{kind}: {why}")
         return None
     label, mode = f"{kind} [{why}]", str(entry.get("mode", "AK"))
+    if hooks is not None:
+        try:
+            return hooks.profile(entry, label)
+        except IdentityError as exc:
+            tried.append(str(exc))
+            return None
     if mode == "AK":
         return _pair(label, entry.get("access_key_id"), entry.get("access_key_secret"), None, tried)
     if mode == "StsToken":
@@ -201,15 +272,19 @@ def _from_cli_profile(
     if mode == "EcsRamRole" and entry.get("ram_role_name"):
         return _from_ecs_role(str(entry["ram_role_name"]), env, transport, tried)
     tried.append(
-        f"{label}: mode {mode!r} not supported here (use use_official_chain=True with "
-        "alibabacloud-credentials installed)"
+        f"{label}: mode {mode!r} not supported here: resolve_credentials returns one key pair; "
+        "credentials_provider() refreshes RamRoleArn, ChainableRamRoleArn and OIDC"
     )
     return None
 
 
 def _from_ecs_role(
-    role: str | None, env: Mapping[str, str], transport: httpx.BaseTransport | None, tried: list[str]
-) -> Credentials | None:
+    role: str | None,
+    env: Mapping[str, str],
+    transport: httpx.BaseTransport | None,
+    tried: list[str],
+    hooks: ChainHooks | None = None,
+) -> CredentialsProvider | Credentials | None:
     kind = "ECS instance RAM role (metadata service)"
     if not role:
         tried.append(f"{kind}: not configured (set ALIBABA_CLOUD_ECS_METADATA to the role name)")
@@ -219,6 +294,10 @@ def _from_ecs_role(
         return None
     v1_allowed = env.get("ALIBABA_CLOUD_IMDSV1_DISABLED", "").lower() not in _TRUE
     try:
+        if hooks is not None:
+            provider = hooks.ecs(role)
+            provider.get()  # the chain picks a source that works now
+            return provider
         return fetch_ecs_role_credentials(role, transport=transport, allow_imds_v1=v1_allowed)
     except (httpx.HTTPError, ValueError, KeyError) as exc:
         tried.append(f"{kind} {role!r}: {type(exc).__name__}: {_safe(exc)}")
@@ -234,6 +313,20 @@ def fetch_ecs_role_credentials(
     role: str, *, transport: httpx.BaseTransport | None = None, allow_imds_v1: bool = True
 ) -> Credentials:
     """STS credentials of the instance RAM role: IMDSv2 token first, v1 fallback; 1 s timeouts."""
+    return fetch_ecs_role_temporary(role, transport=transport, allow_imds_v1=allow_imds_v1).credentials
+
+
+_ECS_DEFAULT_LIFETIME_S = 3600.0  # no Expiration in the answer: treat it like the library (stale in 1 h)
+
+
+def fetch_ecs_role_temporary(
+    role: str,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    allow_imds_v1: bool = True,
+    now: Callable[[], float] = time.time,
+) -> Temporary:
+    """`fetch_ecs_role_credentials` with the answer's `Expiration` (epoch seconds)."""
     with httpx.Client(base_url=METADATA_HOST, timeout=_METADATA_TIMEOUT, transport=transport) as http:
         headers: dict[str, str] = {}
         try:
@@ -250,12 +343,14 @@ def fetch_ecs_role_credentials(
         data = resp.json()
     if data.get("Code") != "Success":
         raise ValueError(f"metadata service answered Code={data.get('Code')!r}")
-    return Credentials(
+    creds = Credentials(
         data["AccessKeyId"],
         data["AccessKeySecret"],
         data.get("SecurityToken") or None,
         source=f"ecs_ram_role/{role}",
     )
+    expiration = data.get("Expiration")
+    return Temporary(creds, parse_expiration(str(expiration)) if expiration else now() + _ECS_DEFAULT_LIFETIME_S)
 
 
 def _from_official_chain(tried: list[str]) -> Credentials | None:

@@ -9,6 +9,8 @@
     - `AmbiguousResultError` (a non-idempotent write may or may not have been applied: check state first)
   - `RequestValidationError` (also a `ValueError`; raised before anything is sent)
   - `CredentialsNotFoundError` (`.tried`: every source and why it gave nothing)
+  - `IdentityError` (also a `ValueError`; an identity input is unusable: names the input and the fix)
+    - `StsError` (also an `EhpcApiError`; STS refused AssumeRole*: `.subject` names the role and input)
   - `EndpointError` (also a `ValueError`; bad region/endpoint, plain http to a non-loopback host)
 
 Messages never contain secrets: server text is scrubbed of the caller's secret and STS token.
@@ -32,8 +34,10 @@ __all__ = [
     "EhpcError",
     "EhpcTransportError",
     "EndpointError",
+    "IdentityError",
     "NotFoundError",
     "RequestValidationError",
+    "StsError",
     "ThrottledError",
     "api_error",
     "scrub",
@@ -227,6 +231,47 @@ class EndpointError(EhpcError, ValueError):
     """The region or endpoint cannot be used (unsafe scheme, malformed, missing)."""
 
 
+class IdentityError(EhpcError, ValueError):
+    """An identity input cannot be used: the message names it (config key, env var, profile field)."""
+
+
+# What to do when STS refuses, by code prefix (longest match); the subject names the role and its input.
+_STS_HINTS: Mapping[str, str] = {
+    "NoPermission": (
+        "The base identity may not assume this role: the role's trust policy must name it, and the base "
+        "identity needs sts:AssumeRole (policy AliyunSTSAssumeRoleAccess)."
+    ),
+    "EntityNotExist.Role": "No such role: check the role ARN (acs:ram::<account id>:role/<name>).",
+    "AuthenticationFail.OIDCToken": (
+        "STS did not accept the OIDC token (expired, wrong issuer or audience, bad signature): check the "
+        "token file is renewed by its issuer and the OIDC provider's issuer and audience."
+    ),
+    "AuthenticationFail.NoPermission": "The OIDC identity may not assume this role: check the role's trust policy.",
+    "InvalidParameter.DurationSeconds": (
+        "The session duration exceeds the role's MaxSessionDuration (or is below 900 s)."
+    ),
+    "InvalidParameter.RoleSessionName": "The session name must be 2-64 of letters, digits and . @ - _",
+    "InvalidParameter.PolicyGrammar": "The session policy is not valid RAM policy JSON.",
+}
+
+
+class StsError(EhpcApiError, IdentityError):
+    """STS refused a credentials request (AssumeRole, AssumeRoleWithOIDC, GetCallerIdentity)."""
+
+    def __init__(self, *, subject: str = "", **fields: Any) -> None:
+        self.subject = subject
+        super().__init__(**fields)
+
+    @property
+    def hint(self) -> str:
+        best = max((p for p in _STS_HINTS if self.code.startswith(p)), key=len, default="")
+        return _STS_HINTS[best] if best else super().hint
+
+    def _render(self) -> str:
+        text = super()._render()
+        return f"{text} (identity: {self.subject})" if self.subject else text
+
+
 def scrub(text: str, secrets: Iterable[str | None]) -> str:
     """Remove secrets (raw, percent-encoded once and twice) and any STS token in a string-to-sign."""
     for secret in secrets:
@@ -251,8 +296,13 @@ def api_error(
     body: Mapping[str, Any],
     retry_after_ms: int | None,
     secrets: Iterable[str | None] = (),
+    error_class: type[EhpcApiError] | None = None,
+    **extra: Any,
 ) -> EhpcApiError:
-    """Build the right `EhpcApiError` subclass from an error body (accepts `Code` or `code` spellings)."""
+    """Build the right `EhpcApiError` subclass from an error body (accepts `Code` or `code` spellings).
+
+    `error_class` (with its own keyword arguments in `extra`) overrides the class chosen by policy.
+    """
     secrets = list(secrets)
 
     def pick(*names: str) -> str:
@@ -263,7 +313,7 @@ def api_error(
 
     code = pick("Code", "code") or f"HTTP{http_status}"
     message = pick("Message", "message", "Description", "Detail") or "no error message in the response"
-    cls: type[EhpcApiError] = (
+    cls: type[EhpcApiError] = error_class or (
         NotFoundError
         if code in NOT_FOUND_CODES
         else _CLASS_BY_POLICY.get(classify(code, http_status), EhpcApiError)
@@ -277,4 +327,5 @@ def api_error(
         recommend=pick("Recommend", "recommend"),
         retry_after_ms=retry_after_ms,
         body={k: (scrub(v, secrets) if isinstance(v, str) else v) for k, v in body.items()},
+        **extra,
     )

@@ -8,12 +8,16 @@ returns credentials that are valid now (temporary ones are refreshed before they
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from .errors import EhpcError
 from .signing import Credentials
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "CredentialsProvider",
@@ -89,40 +93,41 @@ def credentials_provider(
     env: Mapping[str, str] | None = None,
     verify: Any = True,
     caller_sources: bool = True,
+    inputs: Mapping[str, str] | None = None,
+    profile_path: str | os.PathLike[str] | None = None,
+    sts_transport: httpx.BaseTransport | None = None,
+    metadata_transport: httpx.BaseTransport | None = None,
+    now: Callable[[], float] | None = None,
 ) -> CredentialsProvider:
-    """The provider for `spec` (None or empty: the default chain of `resolve_credentials`).
+    """The provider for `spec` (None or empty: the default chain of `resolve_credentials`, every mode).
 
     `config` is the stack config (for `config_namespace` and stack-level keys); `verify` is the TLS
     setting for STS calls (True or a CA bundle path). Raises `CredentialsNotFoundError` (or an
-    `EhpcError` naming the input) when the identity cannot be used.
+    `EhpcError` naming the input) when the identity cannot be used. Optional: `inputs` maps a spec
+    field to the name the user gave it (`{"role_arn": "ehpc:roleArn"}`) for messages; `profile_path`
+    (default `~/.aliyun/config.json`), transports for STS and the metadata service, and a `now`
+    clock (epoch seconds) are for tests. Construction calls no STS; the first `get()` does.
     """
-    from .credentials import resolve_credentials
+    from .providers import IdentityContext, build_provider
 
-    if spec is None or spec.is_default:
-        return StaticProvider(resolve_credentials(config=config, env=env, caller_sources=caller_sources))
-    if spec.config_namespace is not None and spec.role_arn is None and spec.oidc_provider_arn is None:
-        return _from_config_namespace(spec.config_namespace, config or {})
-    raise NotImplementedError("identity modes beyond the default chain: being built (issue 12)")
+    ctx = IdentityContext(
+        env=os.environ if env is None else env,
+        verify=verify,
+        sts_endpoint=spec.sts_endpoint if spec else None,
+        sts_transport=sts_transport,
+        metadata_transport=metadata_transport,
+        profile_path=profile_path,
+        now=now or time.time,
+        inputs=inputs or {},
+    )
+    return build_provider(spec or IdentitySpec(), ctx, config=config, caller_sources=caller_sources)
 
 
 # The stack-config keys a `config_namespace` names, `<ns>:<key>`; the first two are required.
-_NAMESPACE_KEYS = ("accessKeyId", "accessKeySecret", "securityToken")
+NAMESPACE_KEYS = ("accessKeyId", "accessKeySecret", "securityToken")
 
 
 def missing_namespace_keys(namespace: str, config: Mapping[str, Any]) -> list[str]:
     """The required `<namespace>:...` keys the stack config lacks (names only, never values)."""
-    return [f"{namespace}:{key}" for key in _NAMESPACE_KEYS[:2] if not config.get(f"{namespace}:{key}")]
-
-
-def _from_config_namespace(namespace: str, config: Mapping[str, Any]) -> StaticProvider:
-    """An AK pair (and optional STS token) kept in the stack config under `namespace`, as secrets."""
-    missing = missing_namespace_keys(namespace, config)
-    if missing:
-        raise EhpcError(
-            f"identity config_namespace {namespace!r}: the stack config has no {', '.join(missing)}; set "
-            f"{'them' if len(missing) > 1 else 'it'} with `pulumi config set --secret <key> <value>`"
-        )
-    key_id, secret, token = (config.get(f"{namespace}:{key}") for key in _NAMESPACE_KEYS)
-    return StaticProvider(
-        Credentials(str(key_id), str(secret), str(token) if token else None, source=f"stack config {namespace}:*")
-    )
+    keys = [f"{namespace}:{key}" for key in NAMESPACE_KEYS[:2]]
+    return [key for key in keys if not str(config.get(key) or "").strip()]

@@ -7,21 +7,27 @@ cannot hide by being shared.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import hashlib
 import hmac
 import secrets
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import AsyncGenerator, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import httpx
 
+if TYPE_CHECKING:
+    from .identity import CredentialsProvider
+
 __all__ = [
     "API_VERSION",
     "EMPTY_SHA256",
+    "KEY_ID_EXTENSION",
     "V3_ALGORITHM",
     "Credentials",
     "EhpcAuth",
@@ -145,8 +151,17 @@ def _is_signed_v3_header(name: str) -> bool:
     return n in ("host", "content-type") or (n.startswith("x-acs-") and n != "x-acs-signature")
 
 
+KEY_ID_EXTENSION = "ehpc_access_key_id"
+"""The request extension naming the key id an attempt was signed with (to invalidate it if expired)."""
+
+
 class EhpcAuth(httpx.Auth):
     """Signs each attempt afresh (new nonce and timestamp) with V3 (default) or V1.
+
+    Every attempt is signed with `provider.get()`, so refreshed credentials are used as soon as they
+    exist. The async flow never runs a refresh on the event loop: when the provider has nothing fresh
+    cached (`peek()` is None), `get()` runs in a worker thread (`asyncio.to_thread`), because the
+    providers are synchronous and thread-safe; a cached answer costs no thread hop.
 
     The request must carry `x-acs-action` (V3) or an `Action` query parameter (V1); the client's
     operation layer puts the business parameters in the query string.
@@ -154,22 +169,39 @@ class EhpcAuth(httpx.Auth):
 
     requires_request_body = True
 
-    def __init__(self, credentials: Credentials, version: SignatureVersion = SignatureVersion.V3) -> None:
-        self._credentials = credentials
+    def __init__(
+        self, credentials: Credentials | CredentialsProvider, version: SignatureVersion = SignatureVersion.V3
+    ) -> None:
+        from .identity import StaticProvider  # identity imports this module
+
+        self.provider: CredentialsProvider = (
+            StaticProvider(credentials) if isinstance(credentials, Credentials) else credentials
+        )
         self._version = version
 
     def __repr__(self) -> str:
-        return f"EhpcAuth({self._credentials!r}, version={self._version.value})"
+        return f"EhpcAuth(source={self.provider.source!r}, version={self._version.value})"
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if self._version is SignatureVersion.V1:
-            self._sign_v1(request)
-        else:
-            self._sign_v3(request)
+        self._sign(request, self.provider.get())
         yield request
 
-    def _sign_v3(self, request: httpx.Request) -> None:
-        creds = self._credentials
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        await request.aread()
+        peek = getattr(self.provider, "peek", None)
+        cached = peek() if callable(peek) else getattr(self.provider, "credentials", None)
+        creds = cached if isinstance(cached, Credentials) else await asyncio.to_thread(self.provider.get)
+        self._sign(request, creds)
+        yield request
+
+    def _sign(self, request: httpx.Request, creds: Credentials) -> None:
+        request.extensions[KEY_ID_EXTENSION] = creds.access_key_id
+        if self._version is SignatureVersion.V1:
+            self._sign_v1(request, creds)
+        else:
+            self._sign_v3(request, creds)
+
+    def _sign_v3(self, request: httpx.Request, creds: Credentials) -> None:
         body = request.content
         request.headers["x-acs-date"] = timestamp()
         request.headers["x-acs-signature-nonce"] = new_nonce()
@@ -191,8 +223,7 @@ class EhpcAuth(httpx.Auth):
             f"{V3_ALGORITHM} Credential={creds.access_key_id},SignedHeaders={names},Signature={sig}"
         )
 
-    def _sign_v1(self, request: httpx.Request) -> None:
-        creds = self._credentials
+    def _sign_v1(self, request: httpx.Request, creds: Credentials) -> None:
         params = dict(request.url.params.multi_items())
         params.pop("Signature", None)
         params.update(

@@ -136,7 +136,7 @@ def test_config_namespace_reads_its_keys_from_the_stack_config() -> None:
     assert (creds.access_key_id, creds.access_key_secret, creds.security_token) == (
         "LTAIacct20002", "acct2-secret", None)
     assert "acct2-secret" not in creds.source
-    with pytest.raises(EhpcError, match="acct9:accessKeyId, acct9:accessKeySecret"):
+    with pytest.raises(EhpcError, match="acct9:accessKeyId and acct9:accessKeySecret not set"):
         credentials_provider(IdentitySpec(config_namespace="acct9"), config=STACK)
 
 
