@@ -15,6 +15,10 @@ after all sees its token's task finished, its nodes gone, and asks again with th
 after any earlier incarnation. Only a crash between issue and claim leaves nodes outside the state, and
 re-running the same program re-attaches them (the README's recovery), as for a crashed create.
 
+Registrations reach the engine in no fixed order (the SDK sends them from a thread pool), so a sibling
+may be checked and created before the first shard is even checked: that sibling then adds its own
+nodes alone, is never issued for, and can never be released (`claim` remembers every shard that started).
+
 Set `EHPC_PRELAUNCH=0` to turn it off (each shard then issues its own AddNodes when the engine runs it).
 """
 
@@ -79,11 +83,16 @@ class Prelaunch:
         self.grace_s = GRACE_S if grace_s is None else grace_s
         self._cond = threading.Condition()
         self._shards: dict[str, Sibling] = {}
+        # Shards whose create started, known or not: the engine may check the issuer (which notes its
+        # siblings) after a sibling's create already ran, and that sibling must never become pending.
+        self._started: set[str] = set()
 
     def note_pending(self, sibling: Sibling) -> None:
         """`check` saw this shard with no prior state: a create of it is coming in this deployment."""
         with self._cond:
             known = self._shards.get(sibling.urn)
+            if sibling.urn in self._started:
+                return
             if known is None or known.state is State.PENDING:
                 self._shards[sibling.urn] = sibling
 
@@ -91,6 +100,7 @@ class Prelaunch:
         """A shard's create starts. Returns the entry to wait on (`released`) when the issuer is
         deleting what was made for it; then the create proceeds as usual."""
         with self._cond:
+            self._started.add(urn)
             known = self._shards.get(urn)
             if known is not None and known.state is State.RELEASED:
                 return known

@@ -47,6 +47,19 @@ def test_the_issuer_takes_the_pending_shards_of_its_cluster_but_not_itself_or_cl
     assert p.take_pending("c-1", f"{SHARD}1") == []  # a second issuer finds nothing left
 
 
+def test_a_shard_whose_create_ran_before_the_issuer_was_checked_is_never_issued_for_or_released() -> None:
+    # Registrations reach the engine in any order: a sibling may be checked and created before the
+    # shard that carries the sibling list. Issuing for it then would wait a grace for a claim that
+    # already happened and delete the nodes its state holds.
+    p = Prelaunch(grace_s=0.05)
+    assert p.claim(f"{SHARD}1") is None
+    for k in range(3):
+        p.note_pending(_sibling(k))
+    p.claim(f"{SHARD}0")
+    taken = p.take_pending("c-1", f"{SHARD}0")
+    assert [s.urn for s in taken] == [f"{SHARD}2"]
+
+
 def test_no_release_when_every_issued_shard_claims() -> None:
     p = Prelaunch(grace_s=5)
     for k in range(3):
