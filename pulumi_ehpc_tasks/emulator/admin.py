@@ -88,6 +88,17 @@ def admin_routes(emu: Emulator) -> list[Route]:
             }
         )
 
+    async def sts_tokens(request: Request) -> JSONResponse:
+        # Every credential the STS peer issued, secrets included: only so that tests can scan state and
+        # logs for them (loopback only, like the rest of the admin API).
+        issued = [
+            {"AccessKeyId": t.access_key_id, "AccessKeySecret": t.access_key_secret,
+             "SecurityToken": t.security_token, "ExpiresAt": t.expires_at, "RoleArn": t.role_arn,
+             "RoleSessionName": t.session_name}
+            for t in emu.backend.sts_tokens.values()
+        ]
+        return JSONResponse({"tokens": issued})
+
     async def reset(request: Request) -> JSONResponse:
         emu.reset()
         return JSONResponse({"status": "reset"})
@@ -122,6 +133,7 @@ def admin_routes(emu: Emulator) -> list[Route]:
         Route("/_emulator/health", _loopback_only(health), methods=["GET"]),
         Route("/_emulator/reset", _loopback_only(reset), methods=["POST"]),
         Route("/_emulator/stats", _loopback_only(stats), methods=["GET"]),
+        Route("/_emulator/sts-tokens", _loopback_only(sts_tokens), methods=["GET"]),
         Route("/_emulator/nodes", _loopback_only(nodes), methods=["GET"]),
         Route("/_emulator/faults", _loopback_only(faults), methods=["GET", "POST", "DELETE"]),
         Route("/_emulator/next-task", _loopback_only(next_task), methods=["POST"]),
