@@ -82,6 +82,9 @@ class EhpcProvider(ResourceProvider, Generic[InputsT]):
         connection = getattr(model, CONNECTION, None)
         if isinstance(connection, ConnectionInputs):
             failures = [*failures, *(CheckFailure(p, r) for p, r in unusable(connection, self.settings.config))]
+        if not failures:
+            conn = connection if isinstance(connection, ConnectionInputs) else None
+            failures = [CheckFailure(p, r) for p, r in self.settings.identity_problems(conn)]
         return CheckResult({**news, **normalised(model)}, failures)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from ..wire import EhpcClient, IdentitySpec, credentials_provider, resolve_region
 from ..wire.endpoint import resolve_endpoint
 from ..wire.errors import IdentityError
+from ..wire.identity import CredentialsProvider
 from .connection import CONNECTION, ConnectionInputs
 
 __all__ = ["IDENTITY_KEYS", "ProviderSettings", "Target", "identity_from_config", "settings_from_config"]
@@ -175,7 +176,24 @@ class ProviderSettings:
                 self._client = slot.client
             return slot.client
 
-    def _build(self, target: Target) -> EhpcClient:
+    def identity_problems(self, connection: ConnectionInputs | None = None) -> list[tuple[str, str]]:
+        """(input, reason) when the identity a resource would use is unusable in a way known without a
+        network call (no such profile, token file missing or expired, malformed role ARN): for preview."""
+        target = self.target(connection)
+        if target.identity is None and self.identity_error is not None:
+            return [("", str(self.identity_error))]
+        if target.identity is None and self.identity.is_default:
+            return []  # the default chain: credentials are looked up when a call needs them
+        try:
+            self._provider(target)  # builds the provider only: no STS call until its first get()
+        except IdentityError as exc:
+            message = str(exc)
+            prop = CONNECTION if target.identity is not None else next(
+                (key for key in self.identity_inputs.values() if message.startswith(key)), "")
+            return [(prop, message)]
+        return []
+
+    def _provider(self, target: Target) -> CredentialsProvider:
         verify: bool | str = target.ca_bundle or self.verify
         if target.identity is None:  # the stack-level identity (stack config keys, env, profile, ...)
             if self.identity_error is not None:
@@ -184,10 +202,15 @@ class ProviderSettings:
         else:
             identity = target.identity
             inputs = {name: f"{CONNECTION}.{name}" for name in identity.__dataclass_fields__}
-        provider = credentials_provider(
+        return credentials_provider(
             identity, config={**self.config, **self.stack_credentials}, verify=verify, inputs=inputs
         )
-        return EhpcClient(region=target.region, endpoint=target.endpoint, credentials=provider, verify=verify)
+
+    def _build(self, target: Target) -> EhpcClient:
+        verify: bool | str = target.ca_bundle or self.verify
+        return EhpcClient(
+            region=target.region, endpoint=target.endpoint, credentials=self._provider(target), verify=verify
+        )
 
 
 def settings_from_config(config: Any) -> ProviderSettings:

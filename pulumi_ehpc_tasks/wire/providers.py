@@ -255,6 +255,7 @@ def oidc_role_provider(
             f"{name('oidc_token_file')}: the OIDC token file {token_file!r} does not exist; point it at the "
             "file the CI job or the RRSA webhook writes"
         )
+    _read_token(path, name("oidc_token_file"), ctx.now())  # an empty or expired token fails now (at preview)
     client = sts or ctx.sts()
     tokens: collections.deque[str] = collections.deque(maxlen=2)  # current and previous, for redaction
     subject = f"role {role_arn} ({name('role_arn')}) via OIDC provider {provider_arn}"

@@ -315,11 +315,17 @@ def test_expired_oidc_token_file_is_named_before_any_sts_call(tmp_path: Path) ->
     token_file = tmp_path / "token"
     token_file.write_text(jwt(T0 - 30))
     sts = FakeSts(Clock())
-    p = provider(IdentitySpec(role_arn=ROLE, oidc_provider_arn=OIDC_ARN, oidc_token_file=str(token_file)),
-                 Clock(), sts, tmp_path, inputs={"oidc_token_file": "ehpc:oidcTokenFile"})
+    spec = IdentitySpec(role_arn=ROLE, oidc_provider_arn=OIDC_ARN, oidc_token_file=str(token_file))
+    # Already when the provider is built (what preview does), not only at its first get().
     with pytest.raises(IdentityError, match=r"ehpc:oidcTokenFile: the OIDC token .* expired 30 s ago") as info:
-        p.get()
+        provider(spec, Clock(), sts, tmp_path, inputs={"oidc_token_file": "ehpc:oidcTokenFile"})
     assert sts.calls == [] and jwt(T0 - 30) not in str(info.value)
+    token_file.write_text(jwt(T0 + 60))
+    p = provider(spec, Clock(), sts, tmp_path, inputs={"oidc_token_file": "ehpc:oidcTokenFile"})
+    token_file.write_text(jwt(T0 - 30))  # renewed by nobody: expired by the time of the call
+    with pytest.raises(IdentityError, match=r"expired 30 s ago"):
+        p.get()
+    assert sts.calls == []
 
 
 def test_role_the_identity_may_not_assume_is_a_clear_sts_error_without_secrets(tmp_path: Path) -> None:
