@@ -36,9 +36,10 @@ def test_serve_prints_endpoint_and_stops_cleanly() -> None:
         first = proc.stdout.readline()
         match = re.search(r"http://127\.0\.0\.1:(\d+)", first)
         assert match, first
-        banner = [proc.stdout.readline() for _ in range(4)]
+        banner = [proc.stdout.readline() for _ in range(5)]
         assert "LTAIemulatorDEMO0001" in banner[0] and "emulatorDemoSecret0123456789ABCDEF" in banner[1]
         assert "ehpc-hz-demo000001" in banner[2] and match.group(0) in banner[3]
+        assert banner[4].startswith("account id:") and "1609982529920000" in banner[4]
         api = Api(match.group(0), Credentials("LTAIemulatorDEMO0001", "emulatorDemoSecret0123456789ABCDEF"))
         assert api.ok("ListTasks", {"ClusterId": "ehpc-hz-demo000001"})["Tasks"] == []
         assert api.call("StopCluster", {"ClusterId": "ehpc-hz-demo000001"}).json()["Code"] == "DbError"
