@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from ..wire import EhpcClient, NodeInfo, NotFoundError
 from ..wire.actions import ACTIONS
 
-__all__ = ["GONE", "cluster_status", "list_compute_nodes"]
+__all__ = ["GONE", "cluster_status", "list_cluster_nodes", "list_compute_nodes"]
 
 GONE = ""
 """The status of a target that no longer exists (as `Effect.on_success` spells it)."""
@@ -31,11 +31,16 @@ def list_compute_nodes(client: EhpcClient, cluster_id: str) -> dict[str, NodeInf
     return dict(_LISTINGS.get(client, cluster_id))
 
 
-def _fetch_compute_nodes(client: EhpcClient, cluster_id: str) -> dict[str, NodeInfo]:
+def list_cluster_nodes(client: EhpcClient, cluster_id: str) -> dict[str, NodeInfo]:
+    """Every node of the cluster, of every role, that is not on its way out (not shared: rarely read)."""
+    return _fetch_compute_nodes(client, cluster_id, role=None)
+
+
+def _fetch_compute_nodes(client: EhpcClient, cluster_id: str, role: str | None = "Compute") -> dict[str, NodeInfo]:
     nodes: dict[str, NodeInfo] = {}
     page = 1
     while True:
-        resp = client.list_nodes(cluster_id=cluster_id, role="Compute", page_number=page, page_size=_PAGE)
+        resp = client.list_nodes(cluster_id=cluster_id, role=role, page_number=page, page_size=_PAGE)
         for node in resp.nodes:
             if node.status.lower() not in _LEAVING:
                 nodes[node.id] = node
