@@ -64,6 +64,7 @@ class EhpcProvider(ResourceProvider, Generic[InputsT]):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate every input, naming the property; return them normalised (whole numbers as int,
         durations in seconds, ...) for the other calls to use."""
+        news = {k: v for k, v in news.items() if k != "adopting"}  # check's own say (adoption.py), not a program's
         model, failures = check_inputs(self.INPUTS, news)
         if model is None:
             return CheckResult(news, failures)

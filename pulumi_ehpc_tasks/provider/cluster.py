@@ -172,8 +172,8 @@ class ClusterProvider(EhpcProvider[ClusterInputs]):
         outs.update(
             cluster_id=op.cluster_id,
             status=info.status,
-            instances=[{"instance_id": n.id, "ip": n.ip_address or "", "hostname": n.host_name,
-                        "role": n.roles[0] if n.roles else ""} for n in nodes.values()],
+            instances=[{"instance_id": n.id, "ip": n.ip_address or "", "hostname": n.host_name, "role": role}
+                       for role, n in nodes],
         )
         if (info.status.lower() == "stopped") is inputs.running:  # the next `up` starts or stops it
             outs["running"] = not inputs.running
