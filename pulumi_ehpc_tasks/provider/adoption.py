@@ -7,6 +7,11 @@ that sees a group's state (check, diff, create, update, read) notes it. The engi
 resources one at a time in the order the program registers them, so a group that adopts the nodes of
 a group declared before it, or of another adopting group, is refused at preview; one declared after it
 is seen only if the engine reached it before the adopting create ran (README, "Adopting").
+
+The same record tells a new resource from a replaced one: the engine checks a replacement again with
+no old inputs (pkg/resource/deploy/step_generator.go, "recompute the default values"), exactly as a
+new resource, but only after diffing the old state in this process. A replacement never adopts: the
+nodes (or the cluster) it named are the old resource's, which its delete then removes.
 """
 
 from __future__ import annotations
@@ -66,10 +71,24 @@ class Claims:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._holder: dict[tuple[str, str], str] = {}
+        self._stated: set[str] = set()
 
-    def note(self, urn: str, cluster_id: str, instance_ids: Iterable[str]) -> None:
-        """`urn` holds exactly `instance_ids` of `cluster_id` now (ids it held before are let go)."""
+    def note_state(self, urn: str) -> None:
+        """The engine showed this process a state of `urn` (diff, read, update) or a create made one."""
+        with self._lock:
+            self._stated.add(urn)
+
+    def has_state(self, urn: str) -> bool:
+        """Whether `urn` exists already: a check with no old inputs is then a replacement's."""
+        with self._lock:
+            return urn in self._stated
+
+    def note(self, urn: str, cluster_id: str, instance_ids: Iterable[str], *, from_state: bool = True) -> None:
+        """`urn` holds exactly `instance_ids` of `cluster_id` now (ids it held before are let go);
+        `from_state=False`: only about to (an adopting group's check)."""
         ids = set(instance_ids)
+        if from_state:
+            self.note_state(urn)
         with self._lock:
             for key in [k for k, held_by in self._holder.items() if held_by == urn and k[0] == cluster_id]:
                 if key[1] not in ids:

@@ -17,7 +17,7 @@ from ..waiting import FinishedTask
 from ..wire import ClusterInfo, EhpcError, NotFoundError
 from ..wire.cluster_models import CreateClusterRequest
 from ..wire.task_models import ClusterId
-from .adoption import AdoptionError
+from .adoption import CLAIMS, AdoptionError
 from .base import EhpcProvider
 from .context import LAST_TASK_OUTPUTS, Op
 from .errors import register_user_facing
@@ -123,6 +123,7 @@ class ClusterProvider(EhpcProvider[ClusterInputs]):
     INPUTS = ClusterInputs
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        CLAIMS.note_state(olds.get("urn") or "")  # a check with no olds after this is a replacement's
         old, new = self._comparable(olds), self._comparable(news)
         changed = [k for k in ClusterInputs.model_fields
                    if k not in INTERNAL_INPUTS and k not in ADOPT_INPUTS and old.get(k) != new.get(k)]
@@ -132,8 +133,8 @@ class ClusterProvider(EhpcProvider[ClusterInputs]):
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """As every provider's; a new Cluster with `adopt_cluster_id` adopts at create, checked at preview."""
         result = super().check(olds, news)
-        if result.failures or olds:
-            return result
+        if result.failures or olds or CLAIMS.has_state(news.get("urn") or ""):
+            return result  # an existing cluster (or its replacement, checked with no olds) never adopts
         try:
             inputs = self._inputs(result.inputs)
         except ValidationError:

@@ -143,7 +143,7 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
         """As every provider's; a NodePool's first shard, new in this deployment (no prior state, so the
         pool is new), also notes its siblings as coming, for its create to issue their AddNodes."""
         result = super().check(olds, news)
-        if not result.failures and not olds:
+        if not result.failures and not olds and not CLAIMS.has_state(news.get("urn") or ""):
             self._check_adoption(result)
         if olds or result.failures or not enabled() or not news.get("pool_siblings"):
             return result
@@ -176,7 +176,7 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
         except EhpcError:
             return  # not readable now: create reads again before it records anything
         else:
-            CLAIMS.note(op.urn, op.cluster_id, [n.id for n in nodes])
+            CLAIMS.note(op.urn, op.cluster_id, [n.id for n in nodes], from_state=False)
 
     @staticmethod
     def _adoptable(op: Op, inputs: NodeGroupInputs) -> list[NodeInfo]:

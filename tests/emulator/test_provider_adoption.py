@@ -155,10 +155,13 @@ def test_a_replacement_of_an_adopting_group_adds_new_nodes(emu: Any) -> None:
     provider = _provider(emu)
     checked = _checked(provider, {"cluster_id": emu.cluster_id, "count": 1, "adopt_instance_ids": ids})
     outs = provider.create(checked.inputs).outs
-    # The engine checks a replacement with the old inputs: no adoption then (those nodes are the old group's).
-    news = {**checked.inputs, "instance_type": "ecs.c7.xlarge"}
-    replaced = provider.check(checked.inputs, {k: v for k, v in news.items() if k != "adopting"})
-    assert provider.diff("x", outs, replaced.inputs).replaces == ["instance_type"]
+    # The engine diffs, then checks the replacement with no old inputs, as if it were new: no adoption then
+    # (those nodes are the old group's, which its delete removes).
+    news = {"urn": URN, "cluster_id": emu.cluster_id, "count": 1, "adopt_instance_ids": ids,
+            "instance_type": "ecs.c7.xlarge"}
+    assert provider.diff("x", outs, provider.check(checked.inputs, news).inputs).replaces == ["instance_type"]
+    replaced = provider.check({}, news)
+    assert replaced.failures == [] and not replaced.inputs.get("adopting")
     new = provider.create(replaced.inputs).outs
     assert not set(new["instance_ids"]) & set(ids)
 
@@ -227,5 +230,8 @@ def test_adopting_a_cluster_reads_only_and_then_manages_it(emu: Any) -> None:
     assert created.outs["status"] == "running"
     later = provider.check(checked.inputs, {**checked.inputs, "adopt_cluster_id": "ehpc-hz-elsewhere0"})
     assert provider.diff(created.id, created.outs, later.inputs).changes is False
+    # A replacement (checked again with no olds, after the diff) creates a cluster, never adopts this one.
+    assert not provider.check({}, {"name": name, "adopt_cluster_id": emu.cluster_id, "urn": CLUSTER_URN,
+                                   "description": "changed"}).inputs.get("adopting")
     provider.delete(created.id, created.outs)
     assert _writes(emu).get("DeleteCluster", 0) == before.get("DeleteCluster", 0) + 1
