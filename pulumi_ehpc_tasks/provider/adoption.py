@@ -17,12 +17,17 @@ nodes (or the cluster) it named are the old resource's, which its delete then re
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
-from ..wire import NodeInfo
+from pulumi.dynamic import CheckFailure, CheckResult
 
-__all__ = ["CLAIMS", "AdoptionError", "Claims", "adopted_nodes"]
+from ..wire import EhpcError, NodeInfo
+
+__all__ = ["CLAIMS", "AdoptionError", "Claims", "adopted_nodes", "read_at_check", "read_at_create"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,26 @@ class AdoptionError(Exception):
 
     def __str__(self) -> str:
         return f"{self.input}: {self.reason}"
+
+
+def read_at_check(result: CheckResult, read: Callable[[], T]) -> T | None:
+    """`read()` at preview: an AdoptionError becomes the check failure of its input; an API error is left
+    to the create, which reads again before it records anything."""
+    try:
+        return read()
+    except AdoptionError as exc:
+        result.failures.append(CheckFailure(exc.input, exc.reason))
+    except EhpcError:
+        pass
+    return None
+
+
+def read_at_create(read: Callable[[], T], error: type[Exception], kind: str) -> T:
+    """`read()` at create: an AdoptionError becomes the resource's own error, before anything is recorded."""
+    try:
+        return read()
+    except AdoptionError as exc:
+        raise error(f"{kind} cannot adopt: {exc}. Nothing was changed.") from None
 
 
 def adopted_nodes(

@@ -10,14 +10,14 @@ from __future__ import annotations
 import time
 from typing import Any, Literal
 
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, ValidationInfo, model_validator
 
 from ..waiting import FinishedTask
-from ..wire import ClusterInfo, EhpcError, NotFoundError
+from ..wire import ClusterInfo, NotFoundError
 from ..wire.cluster_models import CreateClusterRequest
 from ..wire.task_models import ClusterId
-from .adoption import CLAIMS, AdoptionError
+from .adoption import CLAIMS, AdoptionError, read_at_check, read_at_create
 from .base import EhpcProvider
 from .context import LAST_TASK_OUTPUTS, Op
 from .errors import register_user_facing
@@ -141,12 +141,8 @@ class ClusterProvider(EhpcProvider[ClusterInputs]):
             return result  # unknowns during preview: create checks again before it records anything
         if inputs.adopt_cluster_id:
             result.inputs["adopting"] = True
-            try:
-                self._adoptable(self._op(inputs.adopt_cluster_id, inputs.urn), inputs)
-            except AdoptionError as exc:
-                result.failures.append(CheckFailure(exc.input, exc.reason))
-            except EhpcError:
-                pass  # not readable now: create reads again before it records anything
+            op = self._op(inputs.adopt_cluster_id, inputs.urn)
+            read_at_check(result, lambda: self._adoptable(op, inputs))
         return result
 
     @staticmethod
@@ -164,10 +160,7 @@ class ClusterProvider(EhpcProvider[ClusterInputs]):
 
     def _adopt(self, op: Op, inputs: ClusterInputs, props: dict[str, Any]) -> CreateResult:
         """Record an existing cluster and its nodes as this resource's, with reads only."""
-        try:
-            info = self._adoptable(op, inputs)
-        except AdoptionError as exc:
-            raise ClusterError(f"Cluster cannot adopt: {exc.input}: {exc.reason}. Nothing was changed.") from None
+        info = read_at_create(lambda: self._adoptable(op, inputs), ClusterError, "Cluster")
         nodes = list_cluster_nodes(op.client, op.cluster_id)
         outs = {k: v for k, v in props.items() if not k.startswith("__")}
         outs.update(

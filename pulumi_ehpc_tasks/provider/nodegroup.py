@@ -14,12 +14,12 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import ValidationError
 
 from ..waiting import FinishedTask, Outcome
-from ..wire import EhpcError, NodeInfo, NotFoundError
-from .adoption import CLAIMS, AdoptionError, adopted_nodes
+from ..wire import NodeInfo, NotFoundError
+from .adoption import CLAIMS, AdoptionError, adopted_nodes, read_at_check, read_at_create
 from .base import EhpcProvider, read_result
 from .context import LAST_TASK_OUTPUTS, Op
 from .drift import RUNNING, STOPPED, node_facts, refreshed
@@ -169,13 +169,8 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
             return
         result.inputs["adopting"] = True
         op = self._op(inputs.cluster_id, inputs.urn)
-        try:
-            nodes = self._adoptable(op, inputs)
-        except AdoptionError as exc:
-            result.failures.append(CheckFailure(exc.input, exc.reason))
-        except EhpcError:
-            return  # not readable now: create reads again before it records anything
-        else:
+        nodes = read_at_check(result, lambda: self._adoptable(op, inputs))
+        if nodes is not None:
             CLAIMS.note(op.urn, op.cluster_id, [n.id for n in nodes], from_state=False)
 
     @staticmethod
@@ -193,10 +188,7 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
 
     def _adopt(self, op: Op, inputs: NodeGroupInputs, props: Mapping[str, Any]) -> CreateResult:
         """Record existing nodes as this group's, with reads only (no write at all)."""
-        try:
-            nodes = self._adoptable(op, inputs)
-        except AdoptionError as exc:
-            raise NodeGroupError(f"NodeGroup cannot adopt: {exc}. Nothing was changed.") from None
+        nodes = read_at_create(lambda: self._adoptable(op, inputs), NodeGroupError, "NodeGroup")
         instances = [_node_out(n) for n in nodes]
         CLAIMS.note(op.urn, op.cluster_id, [n.id for n in nodes])
         outs = self._outputs(op, inputs, props, _Adds(), instances)
