@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from pulumi_ehpc_tasks.provider import args as a  # noqa: E402
 from pulumi_ehpc_tasks.provider.cluster import CLUSTER_IN_PLACE_KEYS, ClusterInputs  # noqa: E402
 from pulumi_ehpc_tasks.provider.connection import CONNECTION, ConnectionInputs  # noqa: E402
-from pulumi_ehpc_tasks.provider.inputs import DEFAULT_TIMEOUTS_S, NodeGroupInputs  # noqa: E402
+from pulumi_ehpc_tasks.provider.inputs import ADOPT_INPUTS, DEFAULT_TIMEOUTS_S, NodeGroupInputs  # noqa: E402
 from pulumi_ehpc_tasks.provider.nodegroup import NODE_GROUP_REPLACE_KEYS  # noqa: E402
 from pulumi_ehpc_tasks.provider.pool import NodePool, PoolInputs  # noqa: E402
 from pulumi_ehpc_tasks.provider.resources import Cluster, NodeGroup, TaskWait  # noqa: E402
@@ -54,7 +54,12 @@ _CONNECTION_CHANGE = "replace if the region (or, without one, the endpoint) chan
 
 
 def _replaces(keys: tuple[str, ...]) -> Callable[[str], str]:
-    return lambda name: _CONNECTION_CHANGE if name == CONNECTION else "replace" if name in keys else "update"
+    return _adopting(lambda name: _CONNECTION_CHANGE if name == CONNECTION else "replace" if name in keys else "update")
+
+
+def _adopting(change: Callable[[str], str]) -> Callable[[str], str]:
+    """What a change does, the adoption inputs (read at create only) aside."""
+    return lambda name: "ignored after create" if name in ADOPT_INPUTS else change(name)
 
 
 def _pool_change(name: str) -> str:
@@ -65,8 +70,9 @@ def _pool_change(name: str) -> str:
 
 RESOURCES = (
     Resource(NodeGroup, a.NodeGroupArgs, NodeGroupInputs, _replaces(NODE_GROUP_REPLACE_KEYS)),
-    Resource(Cluster, a.ClusterArgs, ClusterInputs, lambda name: _CONNECTION_CHANGE if name == CONNECTION
-             else "update" if name in CLUSTER_IN_PLACE_KEYS else "replace"),
+    Resource(Cluster, a.ClusterArgs, ClusterInputs,
+             _adopting(lambda name: _CONNECTION_CHANGE if name == CONNECTION
+                       else "update" if name in CLUSTER_IN_PLACE_KEYS else "replace")),
     Resource(TaskWait, a.TaskWaitArgs, TaskWaitInputs, _replaces(TASK_WAIT_REPLACE_KEYS)),
     Resource(NodePool, a.NodePoolArgs, PoolInputs, _pool_change),
 )
@@ -150,6 +156,10 @@ def _allowed(res: Resource, name: str) -> str:
     if "enum" in prop:
         return ", ".join(f"`{v}`" for v in prop["enum"])
     limits = [fmt.format(str(prop[key]).replace("|", "\\|")) for key, fmt in _LIMITS if key in prop]
+    items = prop.get("items", {})
+    limits += ["each " + fmt.format(str(items[key]).replace("|", "\\|")) for key, fmt in _LIMITS if key in items]
+    limits += [fmt.format(prop[key]) for key, fmt in (("minItems", "≥ {} items"), ("maxItems", "≤ {} items"))
+               if key in prop]
     if name == "timeouts":
         limits.append("seconds or `45s`/`30m`/`1.5h`, 1 s .. 7 days")
     return "; ".join(limits)
@@ -188,7 +198,8 @@ def render() -> str:
         "",
         "Inputs whose values are known when the program runs are checked there (`InvalidInputsError`,",
         "naming the property); the rest at `pulumi preview`. *update* changes the resource in place,",
-        "*replace* makes a new one (and deletes the old one after).",
+        "*replace* makes a new one (and deletes the old one after); *ignored after create*: read by the",
+        "create only (the adoption inputs, see the README's \"Adopting existing nodes and clusters\").",
     ]
     for res in (*RESOURCES, CONNECTION_ARGS):
         doc = inspect.getdoc(res.cls) or ""

@@ -1,4 +1,5 @@
-"""The admin API under `/_emulator/` (loopback clients only): health, reset, stats, nodes, faults, scripts."""
+"""The admin API under `/_emulator/` (loopback clients only): health, reset, stats, nodes (and changing one
+outside the API), faults, scripts."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 
 Endpoint = Callable[[Request], Awaitable[JSONResponse]]
 _LOOPBACK = ("127.", "::1", "localhost")
+# What `PATCH /_emulator/nodes/{InstanceId}` may change (a console, ECS or an operator's doing): key → Node field.
+_NODE_CHANGES = {"Status": "status", "InstanceType": "instance_type", "ImageId": "image_id"}
 
 
 def _loopback_only(endpoint: Endpoint) -> Endpoint:
@@ -112,6 +115,21 @@ def admin_routes(emu: Emulator) -> list[Route]:
     async def nodes(request: Request) -> JSONResponse:
         return JSONResponse({"nodes": [render.admin_node(n) for n in emu.backend.all_nodes()]})
 
+    async def change_node(request: Request) -> JSONResponse:
+        try:
+            data = await _json(request)
+            unknown = sorted(set(data) - set(_NODE_CHANGES))
+            if unknown or not data or not all(isinstance(v, str) and v for v in data.values()):
+                raise ValueError(f"give one or more of {sorted(_NODE_CHANGES)} as non-empty strings"
+                                 + (f" (unknown: {unknown})" if unknown else ""))
+            node = emu.backend.change_node(request.path_params["instance_id"],
+                                           **{_NODE_CHANGES[k]: v for k, v in data.items()})
+        except KeyError:
+            return JSONResponse({"error": f"no node {request.path_params['instance_id']}"}, 404)
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+        return JSONResponse({"node": render.admin_node(node)})
+
     async def faults(request: Request) -> JSONResponse:
         if request.method == "DELETE":
             emu.faults.clear()
@@ -135,6 +153,7 @@ def admin_routes(emu: Emulator) -> list[Route]:
         Route("/_emulator/stats", _loopback_only(stats), methods=["GET"]),
         Route("/_emulator/sts-tokens", _loopback_only(sts_tokens), methods=["GET"]),
         Route("/_emulator/nodes", _loopback_only(nodes), methods=["GET"]),
+        Route("/_emulator/nodes/{instance_id}", _loopback_only(change_node), methods=["PATCH"]),
         Route("/_emulator/faults", _loopback_only(faults), methods=["GET", "POST", "DELETE"]),
         Route("/_emulator/next-task", _loopback_only(next_task), methods=["POST"]),
     ]

@@ -294,6 +294,17 @@ class Backend:
         self._mark("cluster", cluster.cluster_id)
         return node
 
+    def change_node(self, instance_id: str, **fields: str) -> Node:
+        """Change a node's `Node` fields behind the API's back (admin: drift made outside any tool)."""
+        with self.session():
+            node = self.nodes.get(instance_id)
+            if node is None:
+                raise KeyError(instance_id)
+            for name, value in fields.items():
+                setattr(node, name, value)
+            self._mark("node", instance_id)
+            return node
+
     def set_compute_type(self, cluster: Cluster, itype: str) -> None:
         """Later adds default to the last instance type used (the SDK docs)."""
         cluster.compute_instance_type = itype

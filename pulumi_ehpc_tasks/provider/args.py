@@ -193,6 +193,12 @@ class NodeGroupArgs(_NodeOptions):
     """Zone of the nodes, e.g. `cn-hangzhou-k`."""
     vswitch_id: pulumi.Input[str] | None = None
     """VSwitch of the nodes, `vsw-...`."""
+    adopt_instance_ids: pulumi.Input[Sequence[str]] | None = None
+    """Take over these existing compute nodes of `cluster_id` instead of adding nodes (reads only; `count`
+    must equal how many). Read at create only: a later change is ignored (README, "Adopting")."""
+    adopt_host_name_prefix: pulumi.Input[str] | None = None
+    """Take over every existing compute node whose host name starts with this, instead of adding nodes
+    (reads only; `count` must equal how many match). Read at create only, like `adopt_instance_ids`."""
 
 
 @_args_type
@@ -263,6 +269,9 @@ class ClusterArgs(_Connected):
     """Release the ECS instances E-HPC created when the cluster is deleted."""
     timeouts: pulumi.Input[TimeoutsDict] | None = None
     """Deadlines of create/update/delete."""
+    adopt_cluster_id: pulumi.Input[str] | None = None
+    """Take over this existing cluster instead of creating one (reads only; `name` must be its name).
+    Read at create only: a later change is ignored (README, "Adopting")."""
 
 
 @_args_type
@@ -306,7 +315,12 @@ class _NodeGroupOptionsDict(_NodeOptionsDict, total=False):
     vswitch_id: pulumi.Input[str]
 
 
-class NodeGroupArgsDict(_NodeGroupOptionsDict):
+class _NodeGroupAdoptDict(_NodeGroupOptionsDict, total=False):
+    adopt_instance_ids: pulumi.Input[Sequence[str]]
+    adopt_host_name_prefix: pulumi.Input[str]
+
+
+class NodeGroupArgsDict(_NodeGroupAdoptDict):
     """`NodeGroupArgs` as a dict (or as keyword arguments of `NodeGroup`)."""
 
     cluster_id: pulumi.Input[str]
@@ -351,6 +365,7 @@ class _ClusterOptionsDict(TypedDict, total=False):
     release_instances: pulumi.Input[bool]
     timeouts: pulumi.Input[TimeoutsDict]
     connection: pulumi.Input[ConnectionArgs | ConnectionArgsDict]
+    adopt_cluster_id: pulumi.Input[str]
 
 
 class ClusterArgsDict(_ClusterOptionsDict):

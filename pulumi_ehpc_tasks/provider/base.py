@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
-from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, ResourceProvider
+from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, ReadResult, ResourceProvider
 from pydantic import BaseModel, ValidationError
 
 from ..wire import EhpcError
@@ -16,9 +17,16 @@ from .host_tuning import raise_provider_workers
 from .inputs import TRUSTED, check_inputs, normalised
 from .settings import ProviderSettings, settings_from_config
 
-__all__ = ["EhpcProvider"]
+__all__ = ["EhpcProvider", "read_result"]
 
 InputsT = TypeVar("InputsT", bound=BaseModel)
+# Recent Pulumi SDKs take a refresh's new inputs (ReadResult.inputs); older ones keep the state's.
+_READ_TAKES_INPUTS = "inputs" in inspect.signature(ReadResult.__init__).parameters
+
+
+def read_result(id_: str, outs: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
+    """A refresh's result whose `inputs` replace the state's (so the next diff compares with reality)."""
+    return ReadResult(id_, outs, inputs) if _READ_TAKES_INPUTS else ReadResult(id_, outs)
 
 
 class EhpcProvider(ResourceProvider, Generic[InputsT]):
@@ -76,6 +84,7 @@ class EhpcProvider(ResourceProvider, Generic[InputsT]):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate every input, naming the property; return them normalised (whole numbers as int,
         durations in seconds, ...) for the other calls to use."""
+        news = {k: v for k, v in news.items() if k != "adopting"}  # check's own say (adoption.py), not a program's
         model, failures = check_inputs(self.INPUTS, news)
         if model is None:
             return CheckResult(news, failures)

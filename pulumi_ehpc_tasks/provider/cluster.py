@@ -1,7 +1,8 @@
 """Cluster: CreateCluster and wait; `running` toggles StopCluster/StartCluster; delete = DeleteCluster.
 
 Everything CreateCluster fixes replaces the cluster; only `running`, `timeouts` and
-`release_instances` change in place.
+`release_instances` change in place. With `adopt_cluster_id`, create takes over an existing cluster
+with reads only (DescribeCluster, ListNodes); from then on it is managed like a created one.
 """
 
 from __future__ import annotations
@@ -9,16 +10,20 @@ from __future__ import annotations
 import time
 from typing import Any, Literal
 
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, model_validator
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, ValidationInfo, model_validator
 
 from ..waiting import FinishedTask
-from ..wire import NotFoundError
+from ..wire import ClusterInfo, NotFoundError
 from ..wire.cluster_models import CreateClusterRequest
+from ..wire.task_models import ClusterId
+from .adoption import CLAIMS, AdoptionError, read_at_check, read_at_create
 from .base import EhpcProvider
 from .connection import CONNECTION, ConnectionInputs
 from .context import LAST_TASK_OUTPUTS, Op
+from .errors import register_user_facing
 from .inputs import (
+    ADOPT_INPUTS,
     INTERNAL_INPUTS,
     TRUSTED,
     ImageId,
@@ -30,16 +35,25 @@ from .inputs import (
     rules_from,
     wire_check,
 )
+from .state import list_cluster_nodes
 from .tokens import failed_before, send_keyed
 from .unkeyed import cluster_write, run_unkeyed
 from .waits import wait_with_progress
 
-__all__ = ["CLUSTER_IN_PLACE_KEYS", "ClusterInputs", "ClusterProvider"]
+__all__ = ["CLUSTER_IN_PLACE_KEYS", "ClusterError", "ClusterInputs", "ClusterProvider"]
 
 CLUSTER_IN_PLACE_KEYS = ("running", "timeouts", "release_instances")
 _RENAMES = {"vswitch_id": "v_switch_id"}  # input name → CreateClusterRequest field, where they differ
 _NOT_SENT = {"running", "timeouts", "release_instances", "urn", CONNECTION, "manager_instance_type", "manager_count",
-             "compute_instance_type", "compute_count", "login_instance_type", "login_count"}
+             "compute_instance_type", "compute_count", "login_instance_type", "login_count",
+             "adopt_cluster_id", "adopting"}
+
+
+class ClusterError(Exception):
+    """A Cluster operation could not be made as asked; the message says what to do."""
+
+
+register_user_facing(ClusterError)
 
 
 @rules_from(CreateClusterRequest, _RENAMES, keep=("password",))  # the wire's is a SecretStr; ours is text
@@ -75,6 +89,9 @@ class ClusterInputs(BaseModel):
     release_instances: StrictBool = True
     timeouts: Timeouts = Field(default_factory=Timeouts)
     connection: ConnectionInputs | None = None
+    adopt_cluster_id: ClusterId | None = None
+    adopting: bool = False
+    """Set by `check`: this create takes over `adopt_cluster_id` (only when the resource is new)."""
     urn: str | None = None
 
     @model_validator(mode="after")
@@ -108,16 +125,65 @@ class ClusterProvider(EhpcProvider[ClusterInputs]):
     INPUTS = ClusterInputs
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        CLAIMS.note_state(olds.get("urn") or "")  # a check with no olds after this is a replacement's
         old, new = self._comparable(olds), self._comparable(news)
-        changed = [k for k in ClusterInputs.model_fields
-                   if k not in INTERNAL_INPUTS and k != CONNECTION and old.get(k) != new.get(k)]
+        ignored = INTERNAL_INPUTS | ADOPT_INPUTS | {CONNECTION}  # the connection has its own diff below
+        changed = [k for k in ClusterInputs.model_fields if k not in ignored and old.get(k) != new.get(k)]
         replaces = [k for k in changed if k not in CLUSTER_IN_PLACE_KEYS]
         moved, rehomed = self._connection_diff(olds, news)
         changed, replaces = changed + moved, replaces + rehomed
         return DiffResult(changes=bool(changed), replaces=replaces, stables=["cluster_id"] if not replaces else [])
 
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """As every provider's; a new Cluster with `adopt_cluster_id` adopts at create, checked at preview."""
+        result = super().check(olds, news)
+        if result.failures or olds or CLAIMS.has_state(news.get("urn") or ""):
+            return result  # an existing cluster (or its replacement, checked with no olds) never adopts
+        try:
+            inputs = self._inputs(result.inputs)
+        except ValidationError:
+            return result  # unknowns during preview: create checks again before it records anything
+        if inputs.adopt_cluster_id:
+            result.inputs["adopting"] = True
+            op = self._op(inputs.adopt_cluster_id, inputs.urn, inputs.connection)
+            read_at_check(result, lambda: self._adoptable(op, inputs))
+        return result
+
+    @staticmethod
+    def _adoptable(op: Op, inputs: ClusterInputs) -> ClusterInfo:
+        """The cluster `adopt_cluster_id` names, read now; it must exist and have the `name` given."""
+        try:
+            info = op.client.describe_cluster(op.cluster_id).cluster_info
+        except NotFoundError:
+            raise AdoptionError("adopt_cluster_id", f"no cluster {op.cluster_id} in this region "
+                                "(DescribeCluster does not know it)") from None
+        if info.name and info.name != inputs.name:
+            raise AdoptionError("name", f"cluster {op.cluster_id} is called {info.name!r}, not {inputs.name!r}: "
+                                "give its name, so that the program says which cluster it takes over")
+        return info
+
+    def _adopt(self, op: Op, inputs: ClusterInputs, props: dict[str, Any]) -> CreateResult:
+        """Record an existing cluster and its nodes as this resource's, with reads only."""
+        info = read_at_create(lambda: self._adoptable(op, inputs), ClusterError, "Cluster")
+        nodes = list_cluster_nodes(op.client, op.cluster_id)
+        outs = {k: v for k, v in props.items() if not k.startswith("__")}
+        outs.update(
+            cluster_id=op.cluster_id,
+            status=info.status,
+            instances=[{"instance_id": n.id, "ip": n.ip_address or "", "hostname": n.host_name, "role": role}
+                       for role, n in nodes],
+        )
+        if (info.status.lower() == "stopped") is inputs.running:  # the next `up` starts or stops it
+            outs["running"] = not inputs.running
+            op.warning(f"adopted cluster {op.cluster_id} is {info.status} while running={str(inputs.running).lower()}; "
+                       "adopting changes nothing, the next `pulumi up` starts or stops it")
+        op.info(f"adopted cluster {op.cluster_id} ({info.name}, {info.status}) with {len(nodes)} node(s)")
+        return CreateResult(op.cluster_id, outs)
+
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self._inputs(props)
+        if inputs.adopting and inputs.adopt_cluster_id:
+            return self._adopt(self._op(inputs.adopt_cluster_id, inputs.urn, inputs.connection), inputs, props)
         op = self._op("", inputs.urn, inputs.connection)
         params = inputs.create_params()
 

@@ -21,10 +21,12 @@ from ..wire.models import AddNodesRequest
 from .connection import ConnectionInputs
 
 __all__ = [
+    "ADOPT_INPUTS",
     "DEFAULT_TIMEOUTS_S",
     "TRUSTED",
     "HostNameAffix",
     "ImageId",
+    "InstanceId",
     "InstanceType",
     "NodeGroupInputs",
     "PartialFailure",
@@ -94,6 +96,8 @@ InstanceType = Annotated[str, Field(pattern=r"^ecs\.[a-z0-9-]+(\.[a-z0-9-]+)+$")
 """`ecs.<family>.<size>`, e.g. `ecs.c7.large`."""
 ImageId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")]
 """e.g. `m-bp1...`, `centos_7_06_64_20G_alibase_20190711.vhd`."""
+InstanceId = Annotated[str, Field(pattern=r"^i-[A-Za-z0-9]+$")]
+"""An ECS instance id, `i-...`."""
 VSwitchId = Annotated[str, Field(pattern=r"^vsw-[A-Za-z0-9]+$")]
 VpcId = Annotated[str, Field(pattern=r"^vpc-[A-Za-z0-9]+$")]
 ZoneId = Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z0-9]+)+-?[a-z]$")]
@@ -153,9 +157,11 @@ def wire_name(name: str) -> str:
 _ADD_NODES_RENAMES = {"vswitch_id": "v_switch_id"}
 
 
-INTERNAL_INPUTS = frozenset({"urn", "pool_siblings"})
-"""Inputs the resource classes set themselves (their own URN; a NodePool's first shard's siblings),
-never a user's: no Args property, no diff, no reference entry."""
+INTERNAL_INPUTS = frozenset({"urn", "pool_siblings", "adopting"})
+"""Inputs the resource classes (their own URN; a NodePool's first shard's siblings) or `check` (whether
+this create adopts) set themselves, never a user's: no Args property, no diff, no reference entry."""
+ADOPT_INPUTS = frozenset({"adopt_instance_ids", "adopt_host_name_prefix", "adopt_cluster_id"})
+"""What a create takes over instead of creating (adoption.py): read at create only, ignored after."""
 
 
 @rules_from(AddNodesRequest, _ADD_NODES_RENAMES)
@@ -188,6 +194,10 @@ class NodeGroupInputs(BaseModel):
     release_instances: bool = True
     timeouts: Timeouts = Field(default_factory=Timeouts)
     connection: ConnectionInputs | None = None
+    adopt_instance_ids: list[InstanceId] | None = Field(default=None, min_length=1, max_length=99)
+    adopt_host_name_prefix: HostNameAffix | None = None
+    adopting: bool = False
+    """Set by `check`: this create takes over the nodes `adopt_*` name (only when the group is new)."""
     pool_siblings: list[dict[str, Any]] | None = None
     """Set by NodePool on its first shard only: the other shards' inputs, with their URNs, so that the
     first shard's create can issue their AddNodes too (prelaunch.py). Not part of the group itself."""
@@ -228,6 +238,11 @@ class NodeGroupInputs(BaseModel):
     def _cross_field(self, info: ValidationInfo) -> NodeGroupInputs:
         if info.context == TRUSTED:
             return self
+        if self.adopt_instance_ids and self.adopt_host_name_prefix:
+            raise CrossFieldError("adopt_host_name_prefix", "give adopt_instance_ids or this, not both")
+        twice = sorted({i for i in self.adopt_instance_ids or [] if (self.adopt_instance_ids or []).count(i) > 1})
+        if twice:
+            raise CrossFieldError("adopt_instance_ids", f"lists {', '.join(twice)} more than once")
         if self.compute_spot_price_limit and self.compute_spot_strategy != "SpotWithPriceLimit":
             raise ValueError("compute_spot_price_limit needs compute_spot_strategy='SpotWithPriceLimit'")
         inputs = {wire_name(n): n for n in type(self).model_fields}

@@ -3,10 +3,13 @@
 Lifecycle: create = AddNodes + wait (AddComputes); `count` up = AddNodes of the difference; `count`
 down = DeleteNodes of failed-then-newest nodes (DeleteComputes); delete = DeleteNodes + wait.
 Changing what AddNodes fixes at creation (instance type, image, zone, vswitch, ...) replaces the group.
+A create with `adopt_instance_ids` / `adopt_host_name_prefix` takes over existing nodes with reads only
+(adoption.py); refresh records what changed outside Pulumi (drift.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -16,11 +19,13 @@ from pydantic import ValidationError
 
 from ..waiting import FinishedTask, Outcome
 from ..wire import NodeInfo, NotFoundError
-from .base import EhpcProvider
+from .adoption import CLAIMS, AdoptionError, adopted_nodes, read_at_check, read_at_create
+from .base import EhpcProvider, read_result
 from .connection import CONNECTION
 from .context import LAST_TASK_OUTPUTS, Op
+from .drift import RUNNING, STOPPED, node_facts, refreshed
 from .errors import register_user_facing
-from .inputs import INTERNAL_INPUTS, NodeGroupInputs, PartialFailure, check_inputs, normalised
+from .inputs import ADOPT_INPUTS, INTERNAL_INPUTS, NodeGroupInputs, PartialFailure, check_inputs, normalised
 from .prelaunch import PRELAUNCH, Sibling, enabled, is_pool_shard, issue_siblings, release_unclaimed
 from .state import list_compute_nodes
 from .tokens import client_token, failed_before, send_keyed
@@ -35,7 +40,7 @@ NODE_GROUP_REPLACE_KEYS = ("cluster_id", *NodeGroupInputs.add_nodes_inputs())
 _CREATE = "create"  # the purpose of a create's AddNodes in its ClientToken
 _IN_PLACE_KEYS = tuple(
     k for k in NodeGroupInputs.model_fields
-    if k not in NODE_GROUP_REPLACE_KEYS and k not in INTERNAL_INPUTS and k != CONNECTION
+    if k not in NODE_GROUP_REPLACE_KEYS and k not in INTERNAL_INPUTS and k != CONNECTION and k not in ADOPT_INPUTS
 )
 
 
@@ -55,6 +60,12 @@ def _instance_out(node_id: str, ip: str = "", hostname: str = "", role: str = "c
     return {"instance_id": node_id, "ip": ip, "hostname": hostname, "role": role.lower() or "compute"}
 
 
+def _node_out(node: NodeInfo, ip: str = "", hostname: str = "") -> dict[str, str]:
+    """A live node as `instances` lists it: what the task reported, else the listing, and its facts."""
+    out = _instance_out(node.id, ip or node.ip_address or "", hostname or node.host_name)
+    return {**out, **node_facts(node)}
+
+
 class _Adds:
     """What one or more AddNodes tasks produced, accumulated for the outputs."""
 
@@ -70,10 +81,7 @@ class _Adds:
         added = 0
         for inst in finished.task.result.instances:
             if inst.instance_id in live and inst.instance_id not in known:
-                node = live[inst.instance_id]
-                self.instances.append(
-                    _instance_out(inst.instance_id, inst.ip or (node.ip_address or ""), inst.hostname or node.host_name)
-                )
+                self.instances.append(_node_out(live[inst.instance_id], inst.ip or "", inst.hostname or ""))
                 added += 1
         for err in finished.task.errors:
             self.errors.append({"code": err.code, "message": err.message, "instance_id": err.instance_id})
@@ -136,6 +144,8 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
         """As every provider's; a NodePool's first shard, new in this deployment (no prior state, so the
         pool is new), also notes its siblings as coming, for its create to issue their AddNodes."""
         result = super().check(olds, news)
+        if not result.failures and not olds and not CLAIMS.has_state(news.get("urn") or ""):
+            self._check_adoption(result)
         if olds or result.failures or not enabled() or not news.get("pool_siblings"):
             return result
         try:
@@ -149,6 +159,48 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
                 if sibling is not None and is_pool_shard(sibling.urn):
                     PRELAUNCH.note_pending(self._sibling(sibling))
         return result
+
+    def _check_adoption(self, result: CheckResult) -> None:
+        """A new group with `adopt_*` adopts at create: mark it, and refuse at preview what create would."""
+        try:
+            inputs = self._inputs(result.inputs)
+        except ValidationError:
+            return  # unknowns during preview: create checks again before it records anything
+        if not (inputs.adopt_instance_ids or inputs.adopt_host_name_prefix):
+            return
+        result.inputs["adopting"] = True
+        op = self._op(inputs.cluster_id, inputs.urn, inputs.connection)
+        nodes = read_at_check(result, lambda: self._adoptable(op, inputs))
+        if nodes is not None:
+            CLAIMS.note(op.urn, op.cluster_id, [n.id for n in nodes], from_state=False)
+
+    @staticmethod
+    def _adoptable(op: Op, inputs: NodeGroupInputs) -> list[NodeInfo]:
+        """The nodes `inputs` adopt, read now; AdoptionError names the input that is wrong."""
+        try:
+            live = list_compute_nodes(op.client, op.cluster_id)
+        except NotFoundError:
+            raise AdoptionError("cluster_id", f"no cluster {op.cluster_id} (ListNodes does not know it)") from None
+        nodes = adopted_nodes(live, op.cluster_id, inputs.count, inputs.adopt_instance_ids,
+                              inputs.adopt_host_name_prefix)
+        blamed = "adopt_instance_ids" if inputs.adopt_instance_ids else "adopt_host_name_prefix"
+        CLAIMS.check_free(op.urn, op.cluster_id, nodes, blamed)
+        return nodes
+
+    def _adopt(self, op: Op, inputs: NodeGroupInputs, props: Mapping[str, Any]) -> CreateResult:
+        """Record existing nodes as this group's, with reads only (no write at all)."""
+        nodes = read_at_create(lambda: self._adoptable(op, inputs), NodeGroupError, "NodeGroup")
+        instances = [_node_out(n) for n in nodes]
+        CLAIMS.note(op.urn, op.cluster_id, [n.id for n in nodes])
+        outs = self._outputs(op, inputs, props, _Adds(), instances)
+        wrong = [i["instance_id"] for i in instances if i["status"] == (STOPPED if inputs.running else RUNNING)]
+        if wrong:
+            outs["running"] = not inputs.running  # what the nodes are: the next `up` converges (drift.py)
+            op.warning(f"adopted {len(wrong)} node(s) that are {'stopped' if inputs.running else 'running'} "
+                       f"while running={str(inputs.running).lower()} ({', '.join(wrong)}); adopting changes "
+                       "nothing, the next `pulumi up` starts or stops them")
+        op.info(f"adopted {len(instances)} existing node(s) of {op.cluster_id}: {', '.join(outs['instance_ids'])}")
+        return CreateResult(f"{op.cluster_id}/adopted-{instances[0]['instance_id']}", outs)
 
     def _delete(self, op: Op, instance_ids: Sequence[str], release: bool, timeout_s: float) -> None:
         """DeleteNodes those of `instance_ids` that still exist, and wait until they are gone."""
@@ -222,6 +274,7 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
             instance_ids=[i["instance_id"] for i in instances],
             instances=instances,
             failed_count=max(0, inputs.count - len(instances)),
+            drift=[],
         )
         if adds.last is not None:
             outs["errors"] = adds.errors
@@ -230,6 +283,7 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
 
     # -- the provider protocol -----------------------------------------------------------------
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        _note_claims(olds)
         old, new = self._comparable(olds), self._comparable(news)
         replaces = [k for k in NODE_GROUP_REPLACE_KEYS if old.get(k) != new.get(k)]
         changed = [k for k in _IN_PLACE_KEYS if old.get(k) != new.get(k)]
@@ -248,6 +302,8 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self._inputs(props)
         op = self._op(inputs.cluster_id, inputs.urn, inputs.connection)
+        if inputs.adopting:
+            return self._adopt(op, inputs, props)
         issued: list[Sibling] = []
         if enabled() and is_pool_shard(inputs.urn):
             urn = inputs.urn or ""
@@ -264,7 +320,9 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
         finally:
             release_unclaimed(op, issued)
         first = adds.last.task.task_id if adds.last else "none"
-        return CreateResult(f"{inputs.cluster_id}/{first}", self._outputs(op, inputs, props, adds, []))
+        outs = self._outputs(op, inputs, props, adds, [])
+        _note_claims(outs)
+        return CreateResult(f"{inputs.cluster_id}/{first}", outs)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = self._inputs(news)
@@ -284,12 +342,17 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
         all_ids = [i["instance_id"] for i in [*prior, *adds.instances]]
         if olds.get("reset_trigger") != news.get("reset_trigger"):
             self._node_task(op, "ResetNodes", [i["instance_id"] for i in prior], inputs.timeouts.update)
+        action = "StartNodes" if inputs.running else "StopNodes"
         if inputs.running != olds.get("running", True):
-            action = "StartNodes" if inputs.running else "StopNodes"
             self._node_task(op, action, all_ids, inputs.timeouts.update)
-        elif not inputs.running:
-            self._node_task(op, "StopNodes", [i["instance_id"] for i in adds.instances], inputs.timeouts.update)
-        return UpdateResult(self._outputs(op, inputs, news, adds, prior, olds))
+        else:  # nodes added now, and nodes found stopped/started outside Pulumi (drift.py), converge
+            other = STOPPED if inputs.running else RUNNING
+            wrong = [i["instance_id"] for i in prior if live[i["instance_id"]].status.lower() == other]
+            new = [] if inputs.running else [i["instance_id"] for i in adds.instances]
+            self._node_task(op, action, [*wrong, *new], inputs.timeouts.update)
+        outs = self._outputs(op, inputs, news, adds, prior, olds)
+        _note_claims(outs)
+        return UpdateResult(outs)
 
     @staticmethod
     def _pick_victims(prior: Sequence[dict[str, str]], live: Mapping[str, NodeInfo], n: int) -> list[str]:
@@ -305,16 +368,29 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
             live = list_compute_nodes(op.client, op.cluster_id)
         except NotFoundError:
             return ReadResult(None, {})  # the cluster is gone, and its nodes with it
-        instances = [i for i in (props.get("instances") or []) if i["instance_id"] in live]
-        outs = dict(props)
-        outs.update(instances=instances, instance_ids=[i["instance_id"] for i in instances])
-        return ReadResult(id_, outs)
+        state = refreshed(props, live)
+        for message in state.messages():
+            op.warning(f"changed outside Pulumi: {message}")
+        outs = state.outs
+        outs["failed_count"] = max(0, int(outs.get("count") or 0) - len(outs["instance_ids"]))
+        _note_claims(outs)
+        if not state.changed:
+            return ReadResult(id_, outs)
+        # The inputs take the values found, so the next diff compares the program with reality.
+        return read_result(id_, outs, {k: v for k, v in outs.items() if k in NodeGroupInputs.model_fields})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         inputs = self._inputs(props)
         op = self._op(inputs.cluster_id, inputs.urn, inputs.connection)
         ids = list(props.get("instance_ids") or [])
-        try:
+        # NotFound: the cluster was deleted (e.g. by the stack that owns it), and its nodes went with it.
+        with contextlib.suppress(NotFoundError):
             self._delete(op, ids, inputs.release_instances, inputs.timeouts.delete)
-        except NotFoundError:
-            return  # the cluster was deleted (e.g. by the stack that owns it): its nodes went with it
+        CLAIMS.release(op.urn, op.cluster_id, ids)
+
+
+def _note_claims(state: Mapping[str, Any]) -> None:
+    """The nodes a group's state (outputs) holds, for adoptions to check against (adoption.py)."""
+    urn, cluster_id = state.get("urn"), state.get("cluster_id")
+    if isinstance(urn, str) and urn and isinstance(cluster_id, str):
+        CLAIMS.note(urn, cluster_id, [i for i in state.get("instance_ids") or [] if isinstance(i, str)])

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import Unpack
 
 from .args import NodePoolArgs, NodePoolArgsDict, Placement
+from .inputs import ADOPT_INPUTS
 from .prelaunch import NODE_POOL_TYPE
 from .resources import NodeGroup, resource_inputs, urn_of
 
@@ -102,6 +103,10 @@ class NodePool(pulumi.ComponentResource):
     def __init__(self, name: str, *args: Any, **kwargs: Any) -> None:
         inputs, opts = resource_inputs("NodePool", name, NodePoolArgs, PoolInputs, args, kwargs)
         super().__init__(NODE_POOL_TYPE, name, None, opts)
+        adopting = sorted(ADOPT_INPUTS & set(inputs))
+        if adopting:  # every shard would name the same nodes
+            raise TypeError(f"NodePool {name!r}: {', '.join(adopting)} is a NodeGroup input; adopt existing "
+                            "nodes with a NodeGroup")
         count = inputs.pop("count", None)
         if isinstance(count, bool) or not isinstance(count, int):
             raise TypeError(f"NodePool {name!r}: count must be a whole number known when the program runs, "

@@ -144,7 +144,10 @@ class NodeGroup(Resource, module="ehpc", name="NodeGroup"):
     cluster_id: pulumi.Output[str]
     """The cluster (the input)."""
     count: pulumi.Output[int]
-    """The requested count (the input)."""
+    """The requested count (the input; after a refresh that found nodes gone, how many are left)."""
+    drift: pulumi.Output[list[dict[str, Any]]]
+    """What the last refresh found changed outside Pulumi: `instance_id`, `property` (`exists`, `running`,
+    `instance_type`, `image_id`), `expected`, `actual`; empty after create and update."""
 
     @overload
     def __init__(self, resource_name: str, args: NodeGroupArgs, opts: pulumi.ResourceOptions | None = None) -> None:

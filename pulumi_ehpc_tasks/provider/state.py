@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import get_args
 
 from ..wire import EhpcClient, NodeInfo, NotFoundError
 from ..wire.actions import ACTIONS
+from ..wire.models import ListNodesRequest
 
-__all__ = ["GONE", "cluster_status", "list_compute_nodes"]
+__all__ = ["GONE", "cluster_status", "list_cluster_nodes", "list_compute_nodes"]
 
 GONE = ""
 """The status of a target that no longer exists (as `Effect.on_success` spells it)."""
@@ -31,11 +33,18 @@ def list_compute_nodes(client: EhpcClient, cluster_id: str) -> dict[str, NodeInf
     return dict(_LISTINGS.get(client, cluster_id))
 
 
-def _fetch_compute_nodes(client: EhpcClient, cluster_id: str) -> dict[str, NodeInfo]:
+def list_cluster_nodes(client: EhpcClient, cluster_id: str) -> list[tuple[str, NodeInfo]]:
+    """(role, node) for every node of the cluster not on its way out, by the roles ListNodes filters on
+    (its `Roles` list the services, e.g. a manager's `Scheduler`). Not shared: rarely read."""
+    roles = get_args(next(a for a in get_args(ListNodesRequest.model_fields["role"].annotation) if get_args(a)))
+    return [(role, node) for role in roles for node in _fetch_compute_nodes(client, cluster_id, role).values()]
+
+
+def _fetch_compute_nodes(client: EhpcClient, cluster_id: str, role: str = "Compute") -> dict[str, NodeInfo]:
     nodes: dict[str, NodeInfo] = {}
     page = 1
     while True:
-        resp = client.list_nodes(cluster_id=cluster_id, role="Compute", page_number=page, page_size=_PAGE)
+        resp = client.list_nodes(cluster_id=cluster_id, role=role, page_number=page, page_size=_PAGE)
         for node in resp.nodes:
             if node.status.lower() not in _LEAVING:
                 nodes[node.id] = node

@@ -101,6 +101,12 @@ def test_args_object_and_keywords_make_the_same_inputs() -> None:
         (lambda: Cluster("c", ClusterArgs(name="hpc", password="short")), "password", "8-30 characters"),
         (lambda: TaskWait("t", cluster_id="ehpc-hz-x", task_id=""), "task_id", "at least 1"),
         (lambda: NodePool("p", cluster_id="ehpc-hz-x", count=3, instance_type="c7"), "instance_type", "pattern"),
+        (lambda: NodeGroup("g", cluster_id="ehpc-hz-x", count=2, adopt_instance_ids=["i-a", "i-a"]),
+         "adopt_instance_ids", "more than once"),
+        (lambda: NodeGroup("g", cluster_id="ehpc-hz-x", count=1, adopt_instance_ids=["vm-1"]),
+         "adopt_instance_ids.0", "pattern"),
+        (lambda: NodeGroup("g", cluster_id="ehpc-hz-x", count=1, adopt_instance_ids=["i-a"],
+                           adopt_host_name_prefix="gpu-"), "adopt_host_name_prefix", "not both"),
     ],
 )
 def test_known_bad_inputs_raise_at_declaration(make: Any, prop: str, fragment: str) -> None:
@@ -117,3 +123,8 @@ def test_values_not_known_yet_are_left_to_check() -> None:
     with pytest.raises(InvalidInputsError) as caught:
         NodeGroup("g2", cluster_id=later, count=0)
     assert [p for p, _ in caught.value.failures] == ["count"]
+
+
+def test_node_pool_refuses_adopt_inputs() -> None:
+    with pytest.raises(TypeError, match="adopt_instance_ids is a NodeGroup input"):
+        NodePool("p", cluster_id="ehpc-hz-x", count=1, adopt_instance_ids=["i-a"])
