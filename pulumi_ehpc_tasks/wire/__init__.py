@@ -15,13 +15,22 @@ from .aclient import (
 from .actions import (
     ACTION_BY_TASK_TYPE,
     ACTIONS,
+    ACTIONS_2024,
     API_2018,
+    API_2024,
+    REGISTRY,
     ActionSpec,
     Effect,
     Keying,
     Target,
     TaskType,
+    registry,
     snake_case,
+    spec_for,
+)
+from .client_2024 import (
+    AsyncEhpcClient2024,
+    EhpcClient2024,
 )
 from .client import (
     EhpcClient,
@@ -140,8 +149,11 @@ from .task_models import (
 
 __all__ = [
     "ACTIONS",
+    "ACTIONS_2024",
     "ACTION_BY_TASK_TYPE",
     "API_2018",
+    "API_2024",
+    "REGISTRY",
     "API_VERSION",
     "DEFAULT_RETRY",
     "ERROR_CODE_POLICY",
@@ -155,6 +167,7 @@ __all__ = [
     "AmbiguousResultError",
     "ApplicationTag",
     "AsyncEhpcClient",
+    "AsyncEhpcClient2024",
     "AsyncTaskResponse",
     "AuthError",
     "ClusterInfo",
@@ -177,6 +190,7 @@ __all__ = [
     "EhpcApiError",
     "EhpcAuth",
     "EhpcClient",
+    "EhpcClient2024",
     "EhpcError",
     "EhpcTransportError",
     "EndpointError",
@@ -241,5 +255,7 @@ __all__ = [
     "resolve_endpoint",
     "resolve_region",
     "scrub",
+    "registry",
     "snake_case",
+    "spec_for",
 ]
