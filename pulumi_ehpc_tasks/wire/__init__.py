@@ -28,12 +28,12 @@ from .actions import (
     snake_case,
     spec_for,
 )
+from .client import (
+    EhpcClient,
+)
 from .client_2024 import (
     AsyncEhpcClient2024,
     EhpcClient2024,
-)
-from .client import (
-    EhpcClient,
 )
 from .cluster_models import (
     AdditionalVolume,
@@ -153,10 +153,10 @@ __all__ = [
     "ACTION_BY_TASK_TYPE",
     "API_2018",
     "API_2024",
-    "REGISTRY",
     "API_VERSION",
     "DEFAULT_RETRY",
     "ERROR_CODE_POLICY",
+    "REGISTRY",
     "STATUS_OUTCOMES",
     "TASK_STATUS_SPELLINGS",
     "ActionSpec",
@@ -251,11 +251,11 @@ __all__ = [
     "is_loopback",
     "percent_encode",
     "refresh_margin_s",
+    "registry",
     "resolve_credentials",
     "resolve_endpoint",
     "resolve_region",
     "scrub",
-    "registry",
     "snake_case",
     "spec_for",
 ]

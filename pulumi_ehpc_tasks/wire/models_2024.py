@@ -82,8 +82,8 @@ _HOSTNAME_PART = re.compile(r"^[a-z0-9-]*$")
 
 
 def shrink(value: Any) -> str:
-    """One JSON parameter, as the SDK writes it: compact, keys sorted, non-ASCII kept, models by Alibaba names with unset
-    members left out (lists are always emitted: their default is `[]`)."""
+    """One JSON parameter, as the SDK writes it: compact, keys sorted, non-ASCII kept, models by Alibaba
+    names with unset members left out (lists are always emitted: their default is `[]`)."""
     return json.dumps(_plain(value), separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 
 

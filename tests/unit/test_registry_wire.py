@@ -92,7 +92,7 @@ def _model_problems(spec: ActionSpec) -> list[str]:
     problems = []
     if not (isinstance(spec.request, type) and issubclass(spec.request, WireRequest)):
         problems.append("no request model")
-    elif spec.request.ACTION != spec.name:
+    elif spec.name != spec.request.ACTION:
         problems.append(f"request model ACTION {spec.request.ACTION!r}")
     if not (isinstance(spec.response, type) and issubclass(spec.response, WireResponse)):
         problems.append("no response model")
