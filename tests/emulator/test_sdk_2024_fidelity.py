@@ -70,7 +70,9 @@ def test_official_sdk_2024_lifecycle(emu: EmulatorHandle, algorithm: str | None)
     cluster_id = _running_cluster(client)
     queue = client.create_queue(models.CreateQueueRequest(
         cluster_id=cluster_id,
-        queue=models.QueueTemplate(queue_name="comp", compute_nodes=[_template()], v_switch_ids=["vsw-x"], max_count=10),
+        queue=models.QueueTemplate(
+            queue_name="comp", compute_nodes=[_template()], v_switch_ids=["vsw-x"], max_count=10
+        ),
     ))
     assert queue.body.name == "comp"
     assert client.get_queue(models.GetQueueRequest(cluster_id=cluster_id, queue_name="comp")).body.queue.max_count == 10
@@ -95,7 +97,8 @@ def test_official_sdk_2024_lifecycle(emu: EmulatorHandle, algorithm: str | None)
     logs = client.list_common_logs(models.ListCommonLogsRequest(
         from_=since, to=int(time.time()) + 5, log_request_id=created.body.request_id)).body
     assert logs.total_count == 1
-    assert (logs.logs[0].action, logs.logs[0].status, logs.logs[0].cluster_id) == ("CreateNodes", "Finished", cluster_id)
+    entry = logs.logs[0]
+    assert (entry.action, entry.status, entry.cluster_id) == ("CreateNodes", "Finished", cluster_id)
     detail = client.get_common_log_detail(models.GetCommonLogDetailRequest(
         log_request_id=created.body.request_id, from_=since, to=int(time.time()) + 5, hidden_process=False)).body
     assert detail.action == "CreateNodes" and detail.log_detail
