@@ -23,6 +23,34 @@ def _cpu(itype: str) -> int:
     return _CPU.get(itype.rsplit(".", 1)[-1], 2)
 
 
+def _counts(statuses: list[str], exception_key: str) -> dict[str, int]:
+    """Node counts by state; ListClusters calls the exception count AbnormalCounts, ListQueues ExceptionCounts."""
+    return {
+        "RunningCounts": statuses.count("running"),
+        "CreatingCounts": sum(statuses.count(x) for x in _CREATING),
+        exception_key: statuses.count("exception"),
+    }
+
+
+def _common(c: Cluster2, now: float) -> dict[str, Any]:
+    """What GetCluster and a ListClusters entry both say about a cluster."""
+    s = c.settings
+    return {
+        "ClusterId": c.cluster_id,
+        "ClusterName": c.name,
+        "ClusterStatus": c.status(now),
+        "ClusterCategory": s.get("ClusterCategory", "Standard"),
+        "ClusterMode": s.get("ClusterMode", "Integrated"),
+        "ClusterCreateTime": iso(c.created_at),
+        "ClusterModifyTime": iso(c.modified_at or c.created_at),
+        "ClusterVpcId": s.get("ClusterVpcId", ""),
+        "ClusterVSwitchId": s.get("ClusterVSwitchId", ""),
+        "SecurityGroupId": s.get("SecurityGroupId", ""),
+        "ResourceGroupId": s.get("ResourceGroupId", ""),
+        "EhpcVersion": "2.0.0",
+    }
+
+
 def cluster(c: Cluster2, now: float) -> dict[str, Any]:
     """GetCluster's body (without RequestId): MaxCount/MaxCoreCount/DeleteProtection as strings."""
     s = c.settings
@@ -31,19 +59,8 @@ def cluster(c: Cluster2, now: float) -> dict[str, Any]:
     status = c.status(now)
     service_status = "running" if status == "running" else ("exception" if status == "exception" else "initing")
     return {
-        "ClusterId": c.cluster_id,
-        "ClusterName": c.name,
-        "ClusterCategory": s.get("ClusterCategory", "Standard"),
-        "ClusterMode": s.get("ClusterMode", "Integrated"),
-        "ClusterStatus": status,
-        "ClusterCreateTime": iso(c.created_at),
-        "ClusterModifyTime": iso(c.modified_at or c.created_at),
-        "ClusterVpcId": s.get("ClusterVpcId", ""),
-        "ClusterVSwitchId": s.get("ClusterVSwitchId", ""),
-        "SecurityGroupId": s.get("SecurityGroupId", ""),
-        "ResourceGroupId": s.get("ResourceGroupId", ""),
+        **_common(c, now),
         "ClientVersion": s.get("ClientVersion", "2.1.0"),
-        "EhpcVersion": "2.0.0",
         "MaxCount": str(s.get("MaxCount", 500)),
         "MaxCoreCount": str(s.get("MaxCoreCount", 10000)),
         "DeleteProtection": "true" if s.get("DeletionProtection") else "false",
@@ -75,29 +92,14 @@ def cluster_summary(c: Cluster2, nodes: list[Node2], now: float) -> dict[str, An
     s = c.settings
     statuses = [n.status(now) for n in nodes]
     return {
-        "ClusterId": c.cluster_id,
-        "ClusterName": c.name,
+        **_common(c, now),
         "ClusterDescription": s.get("ClusterDescription", ""),
-        "ClusterStatus": c.status(now),
-        "ClusterCategory": s.get("ClusterCategory", "Standard"),
-        "ClusterMode": s.get("ClusterMode", "Integrated"),
-        "ClusterCreateTime": iso(c.created_at),
-        "ClusterModifyTime": iso(c.modified_at or c.created_at),
-        "ClusterVpcId": s.get("ClusterVpcId", ""),
-        "ClusterVSwitchId": s.get("ClusterVSwitchId", ""),
-        "SecurityGroupId": s.get("SecurityGroupId", ""),
-        "ResourceGroupId": s.get("ResourceGroupId", ""),
-        "EhpcVersion": "2.0.0",
         "DeletionProtection": bool(s.get("DeletionProtection", False)),
         "MaxCount": int(s.get("MaxCount", 500)),
         "MaxCoreCount": int(s.get("MaxCoreCount", 10000)),
         "ClusterCredentials": [k for k, w in (("password", "Password"), ("keypair", "KeyPairName"))
                                if w in (s.get("ClusterCredentials") or {})],
-        "Nodes": {
-            "RunningCounts": statuses.count("running"),
-            "CreatingCounts": sum(statuses.count(x) for x in _CREATING),
-            "AbnormalCounts": statuses.count("exception"),
-        },
+        "Nodes": _counts(statuses, "AbnormalCounts"),
     }
 
 
@@ -149,11 +151,7 @@ def queue_summary(q: Queue2, nodes: list[Node2], now: float) -> dict[str, Any]:
         "VSwitchIds": list(t.get("VSwitchIds") or [])[:3],
         "CreateTime": iso(q.created_at),
         "UpdateTime": iso(q.updated_at),
-        "Nodes": {
-            "RunningCounts": statuses.count("running"),
-            "CreatingCounts": sum(statuses.count(x) for x in _CREATING),
-            "ExceptionCounts": statuses.count("exception"),
-        },
+        "Nodes": _counts(statuses, "ExceptionCounts"),
     }
 
 

@@ -150,6 +150,14 @@ class Response2024(WireResponse):
                               coerce_numbers_to_str=True)
 
 
+class _Page(Response2024):
+    """A list answer's paging members (ListClusters sends PageNumber as a string, §3.3; read as an int)."""
+
+    total_count: int = 0
+    page_number: int = 1
+    page_size: int = 0
+
+
 # ---- shared structures (§2) ------------------------------------------------------------------------
 class SystemDisk(_Struct):
     category: str | None = None
@@ -333,11 +341,8 @@ class ClusterSummary(_Out):
     max_count: int = 0
 
 
-class ListClusters2024Response(Response2024):
+class ListClusters2024Response(_Page):
     clusters: list[ClusterSummary] = Field(default_factory=list)
-    total_count: int = 0
-    page_number: int = 1  # a string on the wire (§3.3)
-    page_size: int = 10
 
 
 class DeleteCluster2024Request(Request2024):
@@ -452,11 +457,8 @@ class V2Node(_Out):
     add_time: str = ""
 
 
-class ListNodes2024Response(Response2024):
+class ListNodes2024Response(_Page):
     nodes: list[V2Node] = Field(default_factory=list)
-    total_count: int = 0
-    page_number: int = 1
-    page_size: int = 0
 
 
 class UpdateNodesRequest(Request2024):
@@ -507,10 +509,9 @@ class ListQueuesRequest(Request2024):
     queue_names: list[str] | None = Field(None, max_length=8)
 
 
-class ListQueuesResponse(Response2024):
+class ListQueuesResponse(_Page):
     cluster_id: str = ""
     queues: list[QueueInfo] = Field(default_factory=list)
-    total_count: int = 0
 
 
 class UpdateQueueRequest(Request2024):
@@ -555,11 +556,8 @@ class CommonLog(_Out):
     time: str = ""
 
 
-class ListCommonLogsResponse(Response2024):
+class ListCommonLogsResponse(_Page):
     logs: list[CommonLog] = Field(default_factory=list)
-    total_count: int = 0
-    page_number: int = 1
-    page_size: int = 20
 
 
 class GetCommonLogDetailRequest(Request2024):
