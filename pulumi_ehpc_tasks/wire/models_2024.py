@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic.alias_generators import to_pascal
 
-from ._base import CrossFieldError, LooseModel, WireRequest, WireResponse
+from ._base import SECRET_PLACEHOLDER, CrossFieldError, LooseModel, WireRequest, WireResponse
 
 __all__ = [
     "CLUSTER_STATUSES",
@@ -142,7 +142,7 @@ class Request2024(WireRequest):
     def safe_params(self) -> dict[str, str]:
         """As the base, but a struct that holds a secret (ClusterCredentials) is masked whole."""
         secret = {f.alias or n for n, f in type(self).model_fields.items() if "ClusterCredentials" in str(f.annotation)}
-        return {k: ("<redacted>" if k in secret else v) for k, v in super().safe_params().items()}
+        return {k: (SECRET_PLACEHOLDER if k in secret else v) for k, v in super().safe_params().items()}
 
 
 class Response2024(WireResponse):
