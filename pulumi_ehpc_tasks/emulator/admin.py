@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ..wire.actions import ACTIONS
+from ..wire.actions import ACTIONS, ACTIONS_2024
 from ..wire.task_models import TaskStatus
 from . import render
 from .faults import Fault
@@ -48,7 +48,9 @@ async def _json(request: Request) -> dict[str, Any]:
 
 def _script(data: dict[str, Any]) -> TaskScript:
     action = data.get("action")
-    writes = sorted(name for name, spec in ACTIONS.items() if spec.is_async)
+    # 2024 writes with a step shape (`replaces`) take scripts too, matched by name like the 2018 ones.
+    writes = sorted({name for name, spec in ACTIONS.items() if spec.is_async}
+                    | {name for name, spec in ACTIONS_2024.items() if spec.replaces and not spec.read_only})
     if action not in (None, "*", *writes):
         raise ValueError(f"action must be null or one of {writes}")
     outcome = data.get("outcome", TaskStatus.SUCCESS.value)

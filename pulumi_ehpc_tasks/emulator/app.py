@@ -17,8 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from ..wire.actions import ACTIONS
-from ..wire.signing import API_VERSION
+from ..wire.actions import API_2018, API_2024, registry
 from . import render
 from .admin import admin_routes
 from .auth import KeyPair, Verifier
@@ -26,7 +25,8 @@ from .backend import Backend
 from .config import EmulatorConfig
 from .errors import ApiError
 from .faults import Drop, FaultTable, drop_connection, remember_transport
-from .handlers import HANDLERS, Context
+from .handlers import HANDLERS, Context, Handler
+from .handlers_2024 import HANDLERS_2024
 from .params import Params
 from .persistence import Store
 from .sts import STS_API_VERSION, Sts, require_oidc_support
@@ -168,18 +168,21 @@ class Emulator:
         params.values.pop("Signature", None)
         if version == STS_API_VERSION:
             return await self._sts(action, caller_key, params, request_id)
-        if version and version != API_VERSION:
+        version = version or API_2018
+        handlers = _HANDLERS.get(version)
+        if handlers is None:
             raise ApiError("InvalidVersion", f"Specified parameter Version {version!r} is not valid.")
-        handler = HANDLERS.get(action)
+        handler = handlers.get(action)
         if handler is None:
             raise ApiError("InvalidAction.NotFound", f"Specified api {action!r} is not found.")
         self.requests[action] += 1
+        # Faults and next-task scripts match on the Action name, whichever version it came in.
         async with self.faults.applied(action):
             with self.backend.session():
                 try:
                     result = handler(Context(self.backend, request_id, params, action))
                 finally:
-                    if not ACTIONS[action].read_only or self.backend.dirty:
+                    if not registry(version)[action].read_only or self.backend.dirty:
                         self.flush()
         return JSONResponse(result)
 
@@ -197,6 +200,10 @@ class Emulator:
                     if self.backend.dirty:
                         self.flush()
         return JSONResponse(result)
+
+
+_HANDLERS: dict[str, dict[str, Handler]] = {API_2018: HANDLERS, API_2024: HANDLERS_2024}
+"""Routing by API version (x-acs-version / Version): both generations on the same endpoint."""
 
 
 def _unsigned_sts(params: dict[str, str], headers: list[tuple[str, str]]) -> bool:

@@ -16,8 +16,9 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from ..wire.actions import ActionSpec, Target
+from ..wire.actions import ActionSpec, Target, TaskType
 from ..wire.task_models import TaskStatus
+from .backend_2024 import Backend2024
 from .errors import ApiError, invalid_param
 from .profiles import EXPLICIT, TASK_SHAPES, Profile, ends_of, step_ends
 from .state import (
@@ -70,6 +71,7 @@ class Backend:
         self._pinned: float | None = None  # the time of the session in progress
         self.changed: set[tuple[str, str]] = set()  # (kind, id) to persist
         self.removed: set[tuple[str, str]] = set()
+        self.v2 = Backend2024(self)  # E-HPC 2.0 (API 2024-07-30) state, beside the 1.0 state above
 
     # ---- sessions, loading, reset --------------------------------------------------------------
     @contextlib.contextmanager
@@ -103,9 +105,16 @@ class Backend:
         tasks: Iterable[Task],
         tokens: Iterable[IdempotencyRecord],
         sts_tokens: Iterable[IssuedToken] = (),
+        v2: dict[str, Iterable[Any]] | None = None,
     ) -> None:
-        """Replace the state with what persistence read back; unfinished tasks carry on."""
+        """Replace the state with what persistence read back; unfinished tasks carry on. `v2`: the 2.0
+        rows by table (`Backend2024.tables`)."""
         with self.lock:
+            self.v2.clear()
+            for kind, rows in (v2 or {}).items():
+                table = self.v2.tables()[kind]
+                for row in rows:
+                    table[row.key] = row
             self.clusters = {c.cluster_id: c for c in clusters}
             self.nodes = {n.instance_id: n for n in nodes}
             self.tasks = {t.task_id: t for t in tasks}
@@ -120,6 +129,7 @@ class Backend:
                 for key in table:
                     self._mark(kind, key, removed=True)
             self.clusters, self.nodes, self.tasks, self.tokens, self.sts_tokens = {}, {}, {}, {}, {}
+            self.v2.clear()
             self._scripts.clear()
             self._open.clear()
             self.rng = random.Random(self.seed)
@@ -131,6 +141,7 @@ class Backend:
             "task": self.tasks,
             "token": self.tokens,
             "sts_token": self.sts_tokens,
+            **self.v2.tables(),
         }
 
     def take_changes(self) -> tuple[list[tuple[str, str, Any]], list[tuple[str, str]]]:
@@ -232,6 +243,7 @@ class Backend:
     def free_capacity(self, zone: str, itype: str) -> int:
         limit = self.capacity_overrides.get((zone, itype), self.capacity)
         used = sum(1 for n in self.nodes.values() if n.zone_id == zone and n.instance_type == itype)
+        used += self.v2.used(zone, itype)  # [INF] both generations draw on the same stock
         return max(0, limit - used)
 
     def token(self, key: str) -> IdempotencyRecord | None:
@@ -341,7 +353,7 @@ class Backend:
         assert spec.task_type is not None and spec.effect is not None, f"{spec.name} starts no task"
         now = self.now()
         script = self._next_script(spec.name) or TaskScript()
-        profile, ends = self._schedule(spec, script, now)
+        profile, ends = self._schedule(spec.task_type, script, now)
         ids = [n.instance_id for n in targets]
         outcome = force_outcome or script.outcome
         if outcome is TaskStatus.FAILED:
@@ -381,12 +393,11 @@ class Backend:
         self._mark("task", task.task_id)
         return task
 
-    def _schedule(self, spec: ActionSpec, script: TaskScript, now: float) -> tuple[str, list[float]]:
+    def _schedule(self, task_type: TaskType, script: TaskScript, now: float) -> tuple[str, list[float]]:
         """The task's profile and the absolute end of each step (inf from a step scripted to hang).
 
         Unless scripted, a task lasts `step_seconds` per step, its steps shaped by the profile."""
-        assert spec.task_type is not None
-        shape = TASK_SHAPES[spec.task_type]
+        shape = TASK_SHAPES[task_type]
         if script.step_durations is not None:
             name, offsets = EXPLICIT, ends_of(script.step_durations)
         else:
@@ -404,6 +415,7 @@ class Backend:
             done = [self.tasks[t] for t in self._open if self.tasks[t].status_at(now) is not TaskStatus.PROCESSING]
             for task in sorted(done, key=lambda t: t.step_ends[-1]):
                 self._finish(task)
+            self.v2.purge(now)
             return done
 
     def _finish(self, task: Task) -> None:

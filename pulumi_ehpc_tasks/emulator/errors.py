@@ -20,6 +20,12 @@ STATUS_BY_CODE: dict[str, int] = {
     # Chosen for "resource busy with another running task" (ECS spells it the same way); 409 so that
     # a client can never confuse it with a validation error.
     "OperationConflict": 409,
+    # API 2024-07-30 per-operation codes (ehpc-2024-api.md §6.1), and EcsError from the 2018 table.
+    "InvalidClusterStatus": 403,
+    "InvalidNodeStatus": 400,
+    "AgentError": 406,
+    "AliyunError": 406,
+    "EcsError": 406,
     "InvalidAccessKeyId.NotFound": 404,
     "SignatureDoesNotMatch": 400,
     "IncompleteSignature": 400,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 from .errors import ApiError, invalid_param
 
@@ -102,4 +104,30 @@ class Params:
     def req_num(self, name: str, *, lo: int | None = None, hi: int | None = None) -> int:
         value = self.integer(name, lo=lo, hi=hi, required=True)
         assert value is not None
+        return value
+
+    def shrink(self, name: str, default: Any = None) -> Any:
+        """A 2024-07-30 list/struct parameter: one JSON value (`Name=[...]`, the SDK), or repeat-list values
+        (`Name.1=...`, Terraform's DeleteQueues, ehpc-2024-api.md §1.3)."""
+        raw = self.text(name)
+        if raw is None:
+            listed = self.indexed(name)
+            return listed if listed else default
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise invalid_param(name, "It must be a JSON value.") from None
+
+    def shrink_list(self, name: str, *, limit: int = 100) -> list[Any]:
+        value = self.shrink(name, [])
+        if not isinstance(value, list):
+            raise invalid_param(name, "It must be a JSON array.")
+        if len(value) > limit:
+            raise invalid_param(name, f"At most {limit} items are allowed.")
+        return value
+
+    def shrink_struct(self, name: str) -> dict[str, Any]:
+        value = self.shrink(name, {})
+        if not isinstance(value, dict):
+            raise invalid_param(name, "It must be a JSON object.")
         return value

@@ -18,6 +18,7 @@ from pydantic import TypeAdapter
 from ..wire.actions import snake_case
 from .backend import Backend
 from .state import Cluster, IdempotencyRecord, IssuedToken, Node, Task
+from .state_2024 import Cluster2, Node2, OperationLog, Queue2
 
 _TABLES: dict[str, TypeAdapter[Any]] = {
     "cluster": TypeAdapter(Cluster),
@@ -25,7 +26,13 @@ _TABLES: dict[str, TypeAdapter[Any]] = {
     "task": TypeAdapter(Task),
     "token": TypeAdapter(IdempotencyRecord),
     "sts_token": TypeAdapter(IssuedToken),  # so a restart keeps a running wait's credentials valid
+    # E-HPC 2.0 (API 2024-07-30); a state file from before them gets them empty (CREATE TABLE IF NOT EXISTS).
+    "cluster2": TypeAdapter(Cluster2),
+    "queue2": TypeAdapter(Queue2),
+    "node2": TypeAdapter(Node2),
+    "oplog2": TypeAdapter(OperationLog),
 }
+_V2 = ("cluster2", "queue2", "node2", "oplog2")
 
 
 def _upgrade(kind: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -55,7 +62,8 @@ class Store:
         self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
     def is_empty(self) -> bool:
-        counts = [int(self._db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]) for t in ("cluster", "task")]
+        kinds = ("cluster", "task", "cluster2")
+        counts = [int(self._db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]) for t in kinds]
         return sum(counts) == 0
 
     def load_into(self, backend: Backend) -> None:
@@ -65,7 +73,8 @@ class Store:
                 adapter.validate_python(_upgrade(kind, json.loads(data)))
                 for (data,) in self._db.execute(f"SELECT data FROM {kind}")
             ]
-        backend.load(rows["cluster"], rows["node"], rows["task"], rows["token"], rows["sts_token"])
+        backend.load(rows["cluster"], rows["node"], rows["task"], rows["token"], rows["sts_token"],
+                     {kind: rows[kind] for kind in _V2})
         meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
         if "rng" in meta:
             version, state, gauss = json.loads(meta["rng"])

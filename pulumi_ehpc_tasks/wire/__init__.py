@@ -15,16 +15,25 @@ from .aclient import (
 from .actions import (
     ACTION_BY_TASK_TYPE,
     ACTIONS,
+    ACTIONS_2024,
     API_2018,
+    API_2024,
+    REGISTRY,
     ActionSpec,
     Effect,
     Keying,
     Target,
     TaskType,
+    registry,
     snake_case,
+    spec_for,
 )
 from .client import (
     EhpcClient,
+)
+from .client_2024 import (
+    AsyncEhpcClient2024,
+    EhpcClient2024,
 )
 from .cluster_models import (
     AdditionalVolume,
@@ -140,11 +149,14 @@ from .task_models import (
 
 __all__ = [
     "ACTIONS",
+    "ACTIONS_2024",
     "ACTION_BY_TASK_TYPE",
     "API_2018",
+    "API_2024",
     "API_VERSION",
     "DEFAULT_RETRY",
     "ERROR_CODE_POLICY",
+    "REGISTRY",
     "STATUS_OUTCOMES",
     "TASK_STATUS_SPELLINGS",
     "ActionSpec",
@@ -155,6 +167,7 @@ __all__ = [
     "AmbiguousResultError",
     "ApplicationTag",
     "AsyncEhpcClient",
+    "AsyncEhpcClient2024",
     "AsyncTaskResponse",
     "AuthError",
     "ClusterInfo",
@@ -177,6 +190,7 @@ __all__ = [
     "EhpcApiError",
     "EhpcAuth",
     "EhpcClient",
+    "EhpcClient2024",
     "EhpcError",
     "EhpcTransportError",
     "EndpointError",
@@ -237,9 +251,11 @@ __all__ = [
     "is_loopback",
     "percent_encode",
     "refresh_margin_s",
+    "registry",
     "resolve_credentials",
     "resolve_endpoint",
     "resolve_region",
     "scrub",
     "snake_case",
+    "spec_for",
 ]

@@ -27,7 +27,7 @@ from .identity import CredentialsProvider, StaticProvider
 from .policy import Policy
 from .refresh import provider_secrets
 from .retry import DEFAULT_RETRY, RetryConfig, decide, transport_error
-from .signing import API_VERSION, KEY_ID_EXTENSION, Credentials, EhpcAuth, SignatureVersion, percent_encode
+from .signing import KEY_ID_EXTENSION, Credentials, EhpcAuth, SignatureVersion, percent_encode
 
 __all__ = ["DEFAULT_TIMEOUT_S", "Attempts", "ClientCore", "Reply", "Step", "new_client_token"]
 
@@ -91,9 +91,11 @@ class ClientCore:
         """What errors are scrubbed of: current and previous secrets and tokens (OIDC tokens too)."""
         return provider_secrets(self.provider)
 
-    def build(self, action: str, fields: Mapping[str, Any]) -> tuple[ActionSpec, WireRequest]:
-        """Validate the request; give ClientToken-capable actions a token now, reused by every retry."""
-        spec = ACTIONS[action]
+    def build(self, action: str | ActionSpec, fields: Mapping[str, Any]) -> tuple[ActionSpec, WireRequest]:
+        """Validate the request; give ClientToken-capable actions a token now, reused by every retry.
+
+        A name is a 2018 Action; a 2024 caller passes its row."""
+        spec = ACTIONS[action] if isinstance(action, str) else action
         request = spec.request.build(**fields)
         return spec, self.with_token(spec, request)
 
@@ -150,7 +152,7 @@ class ClientCore:
         query = "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in request.to_query())
         headers = {
             "x-acs-action": spec.name,
-            "x-acs-version": API_VERSION,
+            "x-acs-version": spec.api_version,
             "accept": "application/json",
             "user-agent": USER_AGENT,
         }

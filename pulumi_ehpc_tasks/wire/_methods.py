@@ -16,7 +16,7 @@ import functools
 import inspect
 import ssl
 import types
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from . import cluster_models as c
@@ -24,17 +24,16 @@ from . import models as m
 from . import task_models as t
 from ._base import WireRequest, WireResponse
 from ._core import DEFAULT_TIMEOUT_S, Attempts, ClientCore
-from .actions import ACTIONS
+from .actions import ACTIONS, ACTIONS_2024, ActionSpec, spec_for
 from .identity import CredentialsProvider
 from .providers import identity_key
 from .retry import RetryConfig
 from .signing import Credentials, SignatureVersion
 
-__all__ = ["AsyncDriver", "ClientMethods", "Operation", "SyncDriver", "operation"]
+__all__ = ["AsyncDriver", "ClientMethods", "Operation", "SyncDriver", "operation", "operation_2024"]
 
 P = ParamSpec("P")
 R = TypeVar("R", bound=WireResponse)
-_BY_METHOD = {spec.method_name: spec for spec in ACTIONS.values()}
 
 
 class ClientBase:
@@ -84,7 +83,7 @@ class ClientBase:
         return f"{type(self).__name__}(endpoint={self.endpoint!r}, credentials={self._core.provider.source!r})"
 
     def _attempts(self, request: WireRequest) -> Attempts:
-        spec = ACTIONS[request.ACTION]
+        spec = spec_for(type(request))
         return self._core.attempts(spec, self._core.with_token(spec, request))
 
 
@@ -113,8 +112,9 @@ class AsyncDriver(ClientBase, abc.ABC):
 class Operation(Generic[P, R]):
     """A per-action method: a plain method on a `SyncDriver`, a coroutine method on an `AsyncDriver`."""
 
-    def __init__(self, stub: Callable[Concatenate[Any, P], R]) -> None:
-        self.spec = _BY_METHOD[stub.__name__]  # KeyError at import: a method for an Action not in ACTIONS
+    def __init__(self, stub: Callable[Concatenate[Any, P], R], rows: Mapping[str, ActionSpec] = ACTIONS) -> None:
+        by_method = {spec.method_name: spec for spec in rows.values()}
+        self.spec = by_method[stub.__name__]  # KeyError at import: a method for an Action not in the rows
         signature = inspect.signature(stub)
         spec = self.spec
 
@@ -126,7 +126,7 @@ class Operation(Generic[P, R]):
                     fields.update(value)
                 else:
                     fields[name] = value
-            return client._core.attempts(*client._core.build(spec.name, fields))
+            return client._core.attempts(*client._core.build(spec, fields))
 
         def sync_method(client: SyncDriver, *args: Any, **kwargs: Any) -> WireResponse:
             return client._drive(send(client, *args, **kwargs))
@@ -149,8 +149,13 @@ class Operation(Generic[P, R]):
 
 
 def operation(stub: Callable[Concatenate[Any, P], R]) -> Operation[P, R]:
-    """Make `stub` (a signature without a body) the method of the Action it is named after."""
+    """Make `stub` (a signature without a body) the method of the 2018 Action it is named after."""
     return Operation(stub)
+
+
+def operation_2024(stub: Callable[Concatenate[Any, P], R]) -> Operation[P, R]:
+    """`operation` for a 2024-07-30 Action (`ACTIONS_2024`)."""
+    return Operation(stub, ACTIONS_2024)
 
 
 class ClientMethods(ClientBase):

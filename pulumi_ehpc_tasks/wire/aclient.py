@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -12,14 +12,11 @@ from ._base import WireResponse
 from ._core import Attempts, Reply
 from ._methods import AsyncDriver, ClientMethods
 
-__all__ = ["AsyncEhpcClient"]
+__all__ = ["AsyncEhpcClient", "AsyncioClient"]
 
 
-class AsyncEhpcClient(ClientMethods, AsyncDriver):
-    """Asyncio client with the same methods as `EhpcClient`, as coroutines.
-
-    **Parameters:** those of `EhpcClient`, with an `httpx.AsyncBaseTransport` and an async `sleep`.
-    """
+class AsyncioClient(AsyncDriver):
+    """Asyncio I/O for a client of either API version."""
 
     def __init__(
         self,
@@ -37,7 +34,7 @@ class AsyncEhpcClient(ClientMethods, AsyncDriver):
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def __aenter__(self) -> AsyncEhpcClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -59,3 +56,10 @@ class AsyncEhpcClient(ClientMethods, AsyncDriver):
             except StopIteration as done:
                 result: WireResponse = done.value
                 return result
+
+
+class AsyncEhpcClient(ClientMethods, AsyncioClient):
+    """Asyncio client with the same methods as `EhpcClient`, as coroutines.
+
+    **Parameters:** those of `EhpcClient`, with an `httpx.AsyncBaseTransport` and an async `sleep`.
+    """

@@ -1,4 +1,9 @@
-"""ACTIONS: the registry of E-HPC operations, one row per Action; every layer derives from it.
+"""The registry of E-HPC operations, one row per (API version, Action); every layer derives from it.
+
+`REGISTRY` is keyed by `(api_version, name)`: API 2018-04-12 (E-HPC 1.0) and 2024-07-30 (E-HPC 2.0) share
+several names (CreateCluster, DeleteNodes, ListNodes...). `ACTIONS` is the 2018 view by name, as it always
+was, and `ACTIONS_2024` the 2024 one; `registry(version)` gives either, `spec_for(request_type)` the row of a
+request model.
 
 A row says how the Action travels (request/response models, API version, method), how safe it is to
 repeat (`Keying`), which ListTasks `TaskType` its task shows, and what a finished task does to the
@@ -17,19 +22,25 @@ from types import MappingProxyType
 
 from . import cluster_models as c
 from . import models as m
+from . import models_2024 as v2
 from . import task_models as t
 from ._base import WireRequest, WireResponse
 
 __all__ = [
     "ACTIONS",
+    "ACTIONS_2024",
     "ACTION_BY_TASK_TYPE",
     "API_2018",
+    "API_2024",
+    "REGISTRY",
     "ActionSpec",
     "Effect",
     "Keying",
     "Target",
     "TaskType",
+    "registry",
     "snake_case",
+    "spec_for",
 ]
 
 class TaskType(str, enum.Enum):
@@ -49,6 +60,9 @@ class TaskType(str, enum.Enum):
 
 API_2018 = "2018-04-12"
 """E-HPC 1.0: ListTasks-based operations."""
+API_2024 = "2024-07-30"
+"""E-HPC 2.0 ("E-HPC Cluster"): no ListTasks, no ClientToken; completion is read from resource states and
+the operation logs (ListCommonLogs)."""
 
 
 def snake_case(action: str) -> str:
@@ -109,6 +123,9 @@ class ActionSpec:
     """What the finished task does to the cluster's own status (cluster writes only)."""
     api_version: str = API_2018
     method: str = "GET"  # every 2018 action is a GET with the parameters in the query string
+    replaces: str | None = None
+    """2024 rows: the 2018 Action this one succeeds (ehpc-2024-api.md §7), e.g. CreateNodes → AddNodes; the
+    emulator gives its progress the step shape of that Action's task."""
 
     @property
     def is_async(self) -> bool:
@@ -162,7 +179,66 @@ _ROWS = (
     ActionSpec("ListClusters", c.ListClustersRequest, c.ListClustersResponse, _K.READ),
 )
 
-ACTIONS: Mapping[str, ActionSpec] = MappingProxyType({row.name: row for row in _ROWS})
+
+def _v2(name: str, request: type[WireRequest], response: type[WireResponse], keying: Keying,
+        target: Target | None = None, effect: Effect | None = None, cluster_effect: Effect | None = None,
+        replaces: str | None = None) -> ActionSpec:
+    # Every 2024 operation we use is a POST with all parameters in the query (§1.1); none takes ClientToken.
+    return ActionSpec(name, request, response, keying, None, target, effect, cluster_effect, API_2024, "POST",
+                      replaces)
+
+
+_ROWS_2024 = (
+    _v2("CreateCluster", v2.CreateCluster2024Request, v2.CreateCluster2024Response, _K.UNKEYED, _T.CLUSTER,
+        None, _E("running", "exception", creates=True, in_progress="creating"), replaces="CreateCluster"),
+    _v2("DeleteCluster", v2.DeleteCluster2024Request, v2.DeleteCluster2024Response, _K.UNKEYED, _T.CLUSTER,
+        _E("", None, in_progress="releasing"), _E("", None, in_progress="releasing"), replaces="DeleteCluster"),
+    # [INF] answered synchronously (the doc states nothing; Terraform does not wait on it).
+    _v2("UpdateCluster", v2.UpdateCluster2024Request, v2.SuccessResponse, _K.UNKEYED, _T.CLUSTER),
+    _v2("CreateNodes", v2.CreateNodes2024Request, v2.CreateNodes2024Response, _K.UNKEYED, _T.NODES,
+        _E("running", "exception", creates=True, in_progress="initing"), replaces="AddNodes"),
+    _v2("DeleteNodes", v2.DeleteNodes2024Request, v2.DeleteNodes2024Response, _K.UNKEYED, _T.NODES,
+        _E("", None, in_progress="releasing"), replaces="DeleteNodes"),
+    _v2("UpdateNodes", v2.UpdateNodesRequest, v2.SuccessResponse, _K.UNKEYED, _T.NODES),
+    _v2("CreateQueue", v2.CreateQueueRequest, v2.CreateQueueResponse, _K.UNKEYED),
+    _v2("UpdateQueue", v2.UpdateQueueRequest, v2.SuccessResponse, _K.UNKEYED),
+    _v2("DeleteQueues", v2.DeleteQueuesRequest, v2.SuccessResponse, _K.UNKEYED),
+    _v2("GetCluster", v2.GetClusterRequest, v2.GetClusterResponse, _K.READ, replaces="DescribeCluster"),
+    _v2("ListClusters", v2.ListClusters2024Request, v2.ListClusters2024Response, _K.READ, replaces="ListClusters"),
+    _v2("ListNodes", v2.ListNodes2024Request, v2.ListNodes2024Response, _K.READ, replaces="ListNodes"),
+    _v2("GetQueue", v2.GetQueueRequest, v2.GetQueueResponse, _K.READ),
+    _v2("ListQueues", v2.ListQueuesRequest, v2.ListQueuesResponse, _K.READ),
+    _v2("ListCommonLogs", v2.ListCommonLogsRequest, v2.ListCommonLogsResponse, _K.READ, replaces="ListTasks"),
+    _v2("GetCommonLogDetail", v2.GetCommonLogDetailRequest, v2.GetCommonLogDetailResponse, _K.READ),
+)
+
+REGISTRY: Mapping[tuple[str, str], ActionSpec] = MappingProxyType(
+    {(row.api_version, row.name): row for row in (*_ROWS, *_ROWS_2024)}
+)
+"""Every row, by (API version, Action name)."""
+
+
+def registry(version: str) -> Mapping[str, ActionSpec]:
+    """The rows of one API version, by Action name (KeyError for a version we do not speak)."""
+    rows = _BY_VERSION.get(version)
+    if rows is None:
+        raise KeyError(version)
+    return rows
+
+
+def spec_for(request: type[WireRequest]) -> ActionSpec:
+    """The row whose request model is `request`."""
+    return _BY_REQUEST[request]
+
+
+_BY_VERSION: dict[str, Mapping[str, ActionSpec]] = {
+    version: MappingProxyType({name: row for (v, name), row in REGISTRY.items() if v == version})
+    for version in (API_2018, API_2024)
+}
+_BY_REQUEST = {row.request: row for row in REGISTRY.values()}
+ACTIONS: Mapping[str, ActionSpec] = _BY_VERSION[API_2018]
+"""The 2018-04-12 rows by name (what every 1.0 caller uses)."""
+ACTIONS_2024: Mapping[str, ActionSpec] = _BY_VERSION[API_2024]
 ACTION_BY_TASK_TYPE: Mapping[str, ActionSpec] = MappingProxyType(
     {row.task_type.value: row for row in _ROWS if row.task_type is not None}
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -16,16 +16,11 @@ from ._base import WireResponse
 from ._core import Attempts, Reply
 from ._methods import ClientMethods, SyncDriver
 
-__all__ = ["EhpcClient"]
+__all__ = ["BlockingClient", "EhpcClient"]
 
 
-class EhpcClient(ClientMethods, SyncDriver):
-    """Synchronous client, used by the provider from worker threads.
-
-    **Parameters:** `region` (host `ehpc.<region>.aliyuncs.com`), `endpoint` (overrides; http only to
-    loopback unless `allow_insecure_http`), `credentials` (else the resolver), `signature_version`,
-    `timeout_s`, `verify` (True, CA bundle path or SSLContext; never off), `retry`, `transport`, `sleep`.
-    """
+class BlockingClient(SyncDriver):
+    """Blocking I/O for a client of either API version: one httpx.Client, driven through the core's loop."""
 
     def __init__(
         self,
@@ -41,7 +36,7 @@ class EhpcClient(ClientMethods, SyncDriver):
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> EhpcClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -63,3 +58,12 @@ class EhpcClient(ClientMethods, SyncDriver):
             except StopIteration as done:
                 result: WireResponse = done.value
                 return result
+
+
+class EhpcClient(ClientMethods, BlockingClient):
+    """Synchronous client of API 2018-04-12, used by the provider from worker threads.
+
+    **Parameters:** `region` (host `ehpc.<region>.aliyuncs.com`), `endpoint` (overrides; http only to
+    loopback unless `allow_insecure_http`), `credentials` (else the resolver), `signature_version`,
+    `timeout_s`, `verify` (True, CA bundle path or SSLContext; never off), `retry`, `transport`, `sleep`.
+    """

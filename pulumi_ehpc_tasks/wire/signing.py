@@ -229,7 +229,8 @@ class EhpcAuth(httpx.Auth):
         params.update(
             {
                 "Format": "json",
-                "Version": API_VERSION,
+                # The client puts the row's version in the header (2018 or 2024); V1 carries it in the query.
+                "Version": request.headers.get("x-acs-version", API_VERSION),
                 "AccessKeyId": creds.access_key_id,
                 "SignatureMethod": "HMAC-SHA1",
                 "SignatureVersion": "1.0",
