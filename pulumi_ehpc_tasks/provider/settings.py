@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..wire import EhpcClient, IdentitySpec, credentials_provider, resolve_region
+from ..wire import EhpcClient, EhpcClient2024, IdentitySpec, credentials_provider, resolve_region
 from ..wire.endpoint import resolve_endpoint
 from ..wire.errors import IdentityError
 from ..wire.identity import CredentialsProvider
@@ -123,6 +123,7 @@ class Target:
 class _Slot:
     lock: threading.Lock = field(default_factory=threading.Lock)
     client: EhpcClient | None = None
+    client_2024: EhpcClient2024 | None = None
 
 
 @dataclass
@@ -140,6 +141,8 @@ class ProviderSettings:
     identity_error: IdentityError | None = field(default=None, repr=False)  # raised by client(), not configure()
     _client: EhpcClient | None = field(default=None, repr=False)
     """The stack-level client, once built (or as given, in tests)."""
+    _client_2024: EhpcClient2024 | None = field(default=None, repr=False)
+    """The stack-level API 2024-07-30 (E-HPC 2.0) client, likewise."""
     _stack: Target | None = field(default=None, repr=False)
     _slots: dict[Target, _Slot] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -175,6 +178,23 @@ class ProviderSettings:
             if stack:
                 self._client = slot.client
             return slot.client
+
+    def client_2024(self, connection: ConnectionInputs | None = None) -> EhpcClient2024:
+        """`client()` for API 2024-07-30 (E-HPC 2.0 resources): same targets, identities and reuse."""
+        target = self.target(connection)
+        with self._lock:
+            stack = target == self._stack
+            if stack and self._client_2024 is not None:
+                return self._client_2024
+            slot = self._slots.setdefault(target, _Slot())
+        with slot.lock:
+            if slot.client_2024 is None:
+                verify: bool | str = target.ca_bundle or self.verify
+                slot.client_2024 = EhpcClient2024(region=target.region, endpoint=target.endpoint,
+                                                  credentials=self._provider(target), verify=verify)
+            if stack:
+                self._client_2024 = slot.client_2024
+            return slot.client_2024
 
     def identity_problems(self, connection: ConnectionInputs | None = None) -> list[tuple[str, str]]:
         """(input, reason) when the identity a resource would use is unusable in a way known without a
