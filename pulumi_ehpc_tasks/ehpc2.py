@@ -1,0 +1,8 @@
+"""E-HPC 2.0 (API 2024-07-30) resources: `from pulumi_ehpc_tasks import ehpc2; ehpc2.NodeGroup(...)`.
+
+The top-level names of `pulumi_ehpc_tasks` (`NodeGroup`, `Cluster`, ...) are E-HPC 1.0 (API 2018-04-12).
+"""
+
+from .provider.ehpc2 import NodeGroup, NodeGroup2Error, NodeGroupArgs, NodeGroupArgsDict
+
+__all__ = ["NodeGroup", "NodeGroup2Error", "NodeGroupArgs", "NodeGroupArgsDict"]
