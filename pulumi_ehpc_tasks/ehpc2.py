@@ -3,6 +3,32 @@
 The top-level names of `pulumi_ehpc_tasks` (`NodeGroup`, `Cluster`, ...) are E-HPC 1.0 (API 2018-04-12).
 """
 
-from .provider.ehpc2 import NodeGroup, NodeGroup2Error, NodeGroupArgs, NodeGroupArgsDict
+from .provider.ehpc2 import (
+    Cluster,
+    Cluster2Error,
+    ClusterArgs,
+    ClusterArgsDict,
+    NodeGroup,
+    NodeGroup2Error,
+    NodeGroupArgs,
+    NodeGroupArgsDict,
+    Queue,
+    Queue2Error,
+    QueueArgs,
+    QueueArgsDict,
+)
 
-__all__ = ["NodeGroup", "NodeGroup2Error", "NodeGroupArgs", "NodeGroupArgsDict"]
+__all__ = [
+    "Cluster",
+    "Cluster2Error",
+    "ClusterArgs",
+    "ClusterArgsDict",
+    "NodeGroup",
+    "NodeGroup2Error",
+    "NodeGroupArgs",
+    "NodeGroupArgsDict",
+    "Queue",
+    "Queue2Error",
+    "QueueArgs",
+    "QueueArgsDict",
+]

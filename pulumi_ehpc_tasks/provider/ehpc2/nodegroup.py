@@ -33,13 +33,13 @@ from typing import Any
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
 from ...waiting import Outcome
-from ...waiting.states import FinishedWrite, Goal, wait_for_write
-from ...wire import EhpcApiError, EhpcClient2024, NotFoundError
+from ...waiting.states import FinishedWrite, Goal
+from ...wire import EhpcApiError, NotFoundError
 from ...wire.models_2024 import V2Node
 from ..base import EhpcProvider
-from ..context import Messages
 from ..errors import register_user_facing
 from ..inputs import PartialFailure
+from .context import Op2, listed
 from .hostnames import generation, host_name
 from .inputs import NodeGroup2Inputs
 
@@ -53,25 +53,6 @@ class NodeGroup2Error(Exception):
 
 
 register_user_facing(NodeGroup2Error)
-
-
-@dataclass
-class Op2(Messages):
-    """One 2.0 provider call's context."""
-
-    client: EhpcClient2024
-    cluster_id: str
-    urn: str
-
-    def wait(self, action: str, request_id: str, goal: Goal, ids: Sequence[str], called_at: float,
-             timeout_s: float) -> FinishedWrite:
-        """`wait_for_write`, with its progress in the resource's row."""
-        try:
-            return wait_for_write(self.client, self.cluster_id, action=action, request_id=request_id, goal=goal,
-                                  instance_ids=ids, called_at=called_at, timeout_s=timeout_s,
-                                  on_progress=lambda p: self.status(f"{action}: {p.text}"))
-        finally:
-            self.status("")
 
 
 def _node_out(node: V2Node) -> dict[str, str]:
@@ -107,20 +88,9 @@ class NodeGroupProvider(EhpcProvider[NodeGroup2Inputs]):
         return generation(inputs.urn or "", fixed)
 
     # -- nodes -----------------------------------------------------------------------------------
-    @staticmethod
-    def _listed(op: Op2, **filters: Any) -> dict[str, V2Node]:
-        nodes: dict[str, V2Node] = {}
-        page = 1
-        while True:
-            listed = op.client.list_nodes(op.cluster_id, page_number=page, page_size=100, **filters)
-            nodes.update((n.id, n) for n in listed.nodes)
-            if page * 100 >= listed.total_count or not listed.nodes:
-                return nodes
-            page += 1
-
     def _create(self, op: Op2, inputs: NodeGroup2Inputs, names: Sequence[str]) -> FinishedWrite:
         """Create the nodes called `names` that do not exist yet, and wait for all of them."""
-        existing = {n.hostname: n for n in self._listed(op, hostnames=list(names)).values()}
+        existing = {n.hostname: n for n in listed(op, hostnames=list(names)).values()}
         foreign = sorted(n for n, node in existing.items() if node.queue_name != inputs.queue_name)
         if foreign:
             raise NodeGroup2Error(f"host name(s) {', '.join(foreign)} are in use in another queue of "
@@ -149,7 +119,7 @@ class NodeGroupProvider(EhpcProvider[NodeGroup2Inputs]):
                 request_id = created.request_id
                 op.info(f"CreateNodes (RequestId {request_id}): {len(missing)} node(s) into queue "
                         f"{inputs.queue_name} of {op.cluster_id}: {', '.join(missing)}")
-        ids = list(self._listed(op, hostnames=list(names)))
+        ids = list(listed(op, hostnames=list(names)))
         if not ids:
             raise NodeGroup2Error(f"CreateNodes on {op.cluster_id} created none of {', '.join(names)}")
         return op.wait("CreateNodes", request_id or "(adopted)", Goal.NODES_RUNNING, ids, called_at,
@@ -157,7 +127,7 @@ class NodeGroupProvider(EhpcProvider[NodeGroup2Inputs]):
 
     def _delete(self, op: Op2, ids: Sequence[str], timeout_s: float) -> None:
         """DeleteNodes those of `ids` that still exist (lifting our keep-alive first) and wait until gone."""
-        live = self._listed(op)
+        live = listed(op)
         targets = [i for i in ids if i in live]
         if not targets:
             return
@@ -259,7 +229,7 @@ class NodeGroupProvider(EhpcProvider[NodeGroup2Inputs]):
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = self._inputs(news)
         op = self._op2(inputs)
-        live = self._listed(op)
+        live = listed(op)
         prior = [i for i in olds.get("instances") or [] if i["instance_id"] in live]
         next_index = int(olds.get("next_index") or 0)
         adds = _Adds(next_index=next_index)
@@ -280,7 +250,7 @@ class NodeGroupProvider(EhpcProvider[NodeGroup2Inputs]):
         inputs = self._inputs(props)
         op = self._op2(inputs)
         try:
-            live = self._listed(op)
+            live = listed(op)
         except NotFoundError:
             return ReadResult(None, {})  # the cluster is gone, and its nodes with it
         instances = [{**i, "status": live[i["instance_id"]].status}
