@@ -47,6 +47,7 @@ __all__ = [
     "StateRegistry",
     "StateSource",
     "StateWaitTimeoutError",
+    "list_all_nodes",
     "wait_for_write",
 ]
 
@@ -210,7 +211,8 @@ class StatePoller:
                 snap.cluster_gone = True
         if goals & {Goal.NODES_RUNNING, Goal.NODES_GONE} and not snap.cluster_gone:
             try:
-                snap.nodes = self._list_nodes(source)
+                snap.nodes, pages = list_all_nodes(source, self.cluster_id)
+                self.calls += pages
             except NotFoundError:
                 snap.cluster_gone = True  # the cluster went, and its nodes with it
         start = int(min(w.called_at for w in pending)) - LOG_MARGIN_S
@@ -222,17 +224,6 @@ class StatePoller:
             snap.logs.update((log.request_id, log.status) for log in logs.logs)
             if page * 100 >= logs.total_count or not logs.logs:
                 return snap
-            page += 1
-
-    def _list_nodes(self, source: StateSource) -> dict[str, V2Node]:
-        nodes: dict[str, V2Node] = {}
-        page = 1
-        while True:
-            self.calls += 1
-            listed = source.list_nodes(self.cluster_id, page_number=page, page_size=LISTED_PAGE_SIZE)
-            nodes.update((n.id, n) for n in listed.nodes)
-            if page * LISTED_PAGE_SIZE >= listed.total_count or not listed.nodes:
-                return nodes
             page += 1
 
     def _settle(self, write: _Write, snap: _Snapshot, now: float) -> None:
@@ -305,6 +296,18 @@ def _counts(nodes: Sequence[V2Node]) -> str:
     for node in nodes:
         by[node.status or "unknown"] = by.get(node.status or "unknown", 0) + 1
     return "".join(f", {n} {status}" for status, n in sorted(by.items()))
+
+
+def list_all_nodes(source: StateSource, cluster_id: str, **filters: Any) -> tuple[dict[str, V2Node], int]:
+    """Every node ListNodes lists (all pages) by instance id, and how many calls that took."""
+    nodes: dict[str, V2Node] = {}
+    page = 1
+    while True:
+        listed = source.list_nodes(cluster_id, page_number=page, page_size=LISTED_PAGE_SIZE, **filters)
+        nodes.update((n.id, n) for n in listed.nodes)
+        if page * LISTED_PAGE_SIZE >= listed.total_count or not listed.nodes:
+            return nodes, page
+        page += 1
 
 
 class StateRegistry:

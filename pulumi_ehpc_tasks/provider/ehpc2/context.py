@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ...waiting.states import FinishedWrite, Goal, wait_for_write
+from ...waiting.states import FinishedWrite, Goal, list_all_nodes, wait_for_write
 from ...wire import EhpcClient2024
 from ...wire.models_2024 import V2Node
 from ..context import Messages
@@ -35,11 +35,4 @@ class Op2(Messages):
 
 def listed(op: Op2, **filters: Any) -> dict[str, V2Node]:
     """Every node ListNodes lists for `op`'s cluster (all pages), by instance id."""
-    nodes: dict[str, V2Node] = {}
-    page = 1
-    while True:
-        answer = op.client.list_nodes(op.cluster_id, page_number=page, page_size=100, **filters)
-        nodes.update((n.id, n) for n in answer.nodes)
-        if page * 100 >= answer.total_count or not answer.nodes:
-            return nodes
-        page += 1
+    return list_all_nodes(op.client, op.cluster_id, **filters)[0]
