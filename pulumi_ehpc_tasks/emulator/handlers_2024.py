@@ -157,6 +157,7 @@ def delete_nodes(ctx: Context) -> dict[str, Any]:
 
 def list_nodes(ctx: Context) -> dict[str, Any]:
     p, b = ctx.params, _v2(ctx)
+    b.cluster(p.req("ClusterId"))  # [INF] an unknown (or deleted) cluster is ClusterNotFound, as in GetCluster
     nodes = b.nodes_of(p.req("ClusterId"))
     now = ctx.backend.now()
     filters: dict[str, Callable[[Node2], str]] = {

@@ -9,21 +9,16 @@ from ..waiting import FinishedTask
 from ..wire import EhpcClient
 from .progress import engine_log
 
-__all__ = ["LAST_TASK_OUTPUTS", "Op"]
+__all__ = ["LAST_TASK_OUTPUTS", "Messages", "Op"]
 
 LAST_TASK_OUTPUTS = ("task_id", "task_type", "task_status", "steps")
 """The outputs that describe the last task a resource waited for (`Op.task_outputs`)."""
 
 
-@dataclass
-class Op:
-    """One provider call's context: which resource it is for and where progress goes."""
+class Messages:
+    """Where one resource's messages go: its row (status) and the engine log."""
 
-    client: EhpcClient
-    cluster_id: str
     urn: str
-    last: FinishedTask | None = None
-    """The last task this call waited for: its id, type and status become the resource's outputs."""
 
     def status(self, text: str) -> None:
         engine_log().status(self.urn, text)
@@ -33,6 +28,17 @@ class Op:
 
     def warning(self, text: str) -> None:
         engine_log().warning(self.urn, text)
+
+
+@dataclass
+class Op(Messages):
+    """One provider call's context: which resource it is for and where progress goes."""
+
+    client: EhpcClient
+    cluster_id: str
+    urn: str
+    last: FinishedTask | None = None
+    """The last task this call waited for: its id, type and status become the resource's outputs."""
 
     def task_outputs(self) -> dict[str, Any]:
         """`LAST_TASK_OUTPUTS` of the last task this call waited for; empty if it waited for none."""

@@ -15,15 +15,17 @@ import json
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from ..wire import EhpcClient, IdentitySpec, credentials_provider, resolve_region
+from ..wire import EhpcClient, EhpcClient2024, IdentitySpec, credentials_provider, resolve_region
 from ..wire.endpoint import resolve_endpoint
 from ..wire.errors import IdentityError
 from ..wire.identity import CredentialsProvider
 from .connection import CONNECTION, ConnectionInputs
 
 __all__ = ["IDENTITY_KEYS", "ProviderSettings", "Target", "identity_from_config", "settings_from_config"]
+
+ClientT = TypeVar("ClientT", EhpcClient, EhpcClient2024)
 
 # Stack-config keys, ours first, then the ones pulumi-alicloud users already set.
 _REGION_KEYS = ("ehpc:region", "alicloud:region")
@@ -122,7 +124,8 @@ class Target:
 @dataclass
 class _Slot:
     lock: threading.Lock = field(default_factory=threading.Lock)
-    client: EhpcClient | None = None
+    clients: dict[type, Any] = field(default_factory=dict)
+    """One client per API generation (`EhpcClient`, `EhpcClient2024`)."""
 
 
 @dataclass
@@ -140,6 +143,8 @@ class ProviderSettings:
     identity_error: IdentityError | None = field(default=None, repr=False)  # raised by client(), not configure()
     _client: EhpcClient | None = field(default=None, repr=False)
     """The stack-level client, once built (or as given, in tests)."""
+    _client_2024: EhpcClient2024 | None = field(default=None, repr=False)
+    """The stack-level API 2024-07-30 (E-HPC 2.0) client, likewise."""
     _stack: Target | None = field(default=None, repr=False)
     _slots: dict[Target, _Slot] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -163,18 +168,28 @@ class ProviderSettings:
 
     def client(self, connection: ConnectionInputs | None = None) -> EhpcClient:
         # Resolved lazily so `check`/`diff` never fail on missing credentials, only calls that need them.
+        return self._cached(connection, EhpcClient, "_client")
+
+    def client_2024(self, connection: ConnectionInputs | None = None) -> EhpcClient2024:
+        """`client()` for API 2024-07-30 (E-HPC 2.0 resources): same targets, identities and reuse."""
+        return self._cached(connection, EhpcClient2024, "_client_2024")
+
+    def _cached(self, connection: ConnectionInputs | None, kind: type[ClientT], stack_attr: str) -> ClientT:
         target = self.target(connection)
         with self._lock:
             stack = target == self._stack
-            if stack and self._client is not None:
-                return self._client
+            given: ClientT | None = getattr(self, stack_attr)
+            if stack and given is not None:
+                return given
             slot = self._slots.setdefault(target, _Slot())
         with slot.lock:  # one connection's credentials (maybe an STS call) never hold up another's
-            if slot.client is None:
-                slot.client = self._build(target)
+            client: ClientT | None = slot.clients.get(kind)
+            if client is None:
+                client = self._build(target, kind)
+                slot.clients[kind] = client
             if stack:
-                self._client = slot.client
-            return slot.client
+                setattr(self, stack_attr, client)
+            return client
 
     def identity_problems(self, connection: ConnectionInputs | None = None) -> list[tuple[str, str]]:
         """(input, reason) when the identity a resource would use is unusable in a way known without a
@@ -206,9 +221,9 @@ class ProviderSettings:
             identity, config={**self.config, **self.stack_credentials}, verify=verify, inputs=inputs
         )
 
-    def _build(self, target: Target) -> EhpcClient:
+    def _build(self, target: Target, kind: type[ClientT]) -> ClientT:
         verify: bool | str = target.ca_bundle or self.verify
-        return EhpcClient(
+        return kind(
             region=target.region, endpoint=target.endpoint, credentials=self._provider(target), verify=verify
         )
 
