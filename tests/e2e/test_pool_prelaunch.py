@@ -83,13 +83,11 @@ def test_shards_whose_create_never_comes_are_released(pulumi_env: dict[str, str]
     _settled(emulator)
     created = _state_ids(stack)
     assert len(created) < SHARDS, "the engine stopped before some shards' creates (else this proves nothing)"
-    # Registrations reach the engine in no fixed order: when a later shard's create ran before the first
-    # shard (which carries the sibling list) was even checked, that shard added its own nodes and is not
-    # issued for; when the first shard's create never ran, nobody issued. Either way nothing may leak.
-    if "issued AddNodes for" in str(failed.value):
-        assert len(_add_tasks(emulator)) == SHARDS, "the issuer issued for every shard not yet created"
-    else:
-        assert len(_add_tasks(emulator)) == len(created)
+    # Registrations reach the engine in no fixed order, so which shard issues for which is not fixed (a
+    # later shard may run before the first is checked, and then issue for those still pending). Whatever
+    # the order: every AddNodes task belongs to a shard in the state or to one released (warned about).
+    released = len(set(re.findall(r"(\S+): its create did not start within", str(failed.value))))
+    assert len(_add_tasks(emulator)) == len(created) + released, str(failed.value)[-3000:]
     assert _live(emulator) == created, "nothing outside the state: the shards that never came were released"
 
     # The documented recovery: fix the cause, run `pulumi up` again.
