@@ -126,6 +126,8 @@ class _Slot:
     lock: threading.Lock = field(default_factory=threading.Lock)
     clients: dict[type, Any] = field(default_factory=dict)
     """One client per API generation (`EhpcClient`, `EhpcClient2024`)."""
+    credentials: CredentialsProvider | None = None
+    """Shared by those clients: one identity refreshes (calls STS) once, whichever generation asks."""
 
 
 @dataclass
@@ -185,7 +187,10 @@ class ProviderSettings:
         with slot.lock:  # one connection's credentials (maybe an STS call) never hold up another's
             client: ClientT | None = slot.clients.get(kind)
             if client is None:
-                client = self._build(target, kind)
+                if slot.credentials is None:
+                    slot.credentials = self._provider(target)
+                client = kind(region=target.region, endpoint=target.endpoint, credentials=slot.credentials,
+                              verify=self._verify(target))
                 slot.clients[kind] = client
             if stack:
                 setattr(self, stack_attr, client)
@@ -208,8 +213,10 @@ class ProviderSettings:
             return [(prop, message)]
         return []
 
+    def _verify(self, target: Target) -> bool | str:
+        return target.ca_bundle or self.verify
+
     def _provider(self, target: Target) -> CredentialsProvider:
-        verify: bool | str = target.ca_bundle or self.verify
         if target.identity is None:  # the stack-level identity (stack config keys, env, profile, ...)
             if self.identity_error is not None:
                 raise self.identity_error
@@ -218,13 +225,7 @@ class ProviderSettings:
             identity = target.identity
             inputs = {name: f"{CONNECTION}.{name}" for name in identity.__dataclass_fields__}
         return credentials_provider(
-            identity, config={**self.config, **self.stack_credentials}, verify=verify, inputs=inputs
-        )
-
-    def _build(self, target: Target, kind: type[ClientT]) -> ClientT:
-        verify: bool | str = target.ca_bundle or self.verify
-        return kind(
-            region=target.region, endpoint=target.endpoint, credentials=self._provider(target), verify=verify
+            identity, config={**self.config, **self.stack_credentials}, verify=self._verify(target), inputs=inputs
         )
 
 
