@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from ._base import WireResponse
 from ._core import Attempts, Reply
 from ._methods import AsyncDriver, ClientMethods
+
+if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self is 3.11+; 3.10 is supported
 
 __all__ = ["AsyncEhpcClient", "AsyncioClient"]
 

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from ._base import WireResponse
 from ._core import Attempts, Reply
 from ._methods import ClientMethods, SyncDriver
+
+if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self is 3.11+; 3.10 is supported
 
 __all__ = ["BlockingClient", "EhpcClient"]
 
