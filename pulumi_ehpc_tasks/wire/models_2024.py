@@ -588,3 +588,9 @@ class GetCommonLogDetailResponse(Response2024):
     cluster_id: str = ""
     log_type: str = ""
     log_detail: list[LogDetailStage] = Field(default_factory=list)
+
+    def failures(self) -> list[tuple[str, LogEntry]]:
+        """(stage name, entry) of every entry whose status is `Failed`, in stage order: where and why an
+        operation failed, more precise than its ListCommonLogs message."""
+        return [(stage.stage_name, entry) for stage in self.log_detail for entry in stage.stages
+                if entry.status == "Failed"]

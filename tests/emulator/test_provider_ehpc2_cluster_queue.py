@@ -4,6 +4,8 @@ the cluster it made; a queue created, updated, refused delete while nodes remain
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterator
 from typing import Any
 
@@ -74,8 +76,11 @@ def test_cluster_queue_nodes_lifecycle(emu: EmulatorHandle, client: EhpcClient20
 def test_cluster_in_exception_fails_with_the_reason(emu: EmulatorHandle, client: EhpcClient2024) -> None:
     emu.next_task(action="CreateCluster", outcome="Failed")
     clusters = provider(ClusterProvider, emu, client)
-    with pytest.raises(Cluster2Error, match=r"ended exception: .+"):
+    with pytest.raises(Cluster2Error, match=r"ended exception: .+") as failed:
         clusters.create(checked(clusters, {"cluster_name": "bad-2"}))
+    # The failed stage, from GetCommonLogDetail, beside the log's message.
+    assert re.search(r"stage Step\d+ \(CreateCluster\.Step\d+\) failed: ClusterInitFailed", str(failed.value))
+    assert emu.stats()["requests"].get("GetCommonLogDetail") == 1
 
 
 def test_bad_cluster_and_queue_inputs_name_the_property(emu: EmulatorHandle, client: EhpcClient2024) -> None:

@@ -18,7 +18,7 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
 from ...waiting import Outcome
 from ...waiting.states import LOG_MARGIN_S, Goal
-from ...wire import NotFoundError
+from ...wire import EhpcApiError, NotFoundError
 from ..base import EhpcProvider
 from ..errors import register_user_facing
 from .context import Op2
@@ -35,10 +35,19 @@ register_user_facing(Cluster2Error)
 
 
 def _log_message(op: Op2, request_id: str, called_at: float) -> str:
-    """The operation log's message for `request_id` (why a create failed), if any."""
-    logs = op.client.list_common_logs(from_=int(called_at) - LOG_MARGIN_S, to=int(time.time()) + LOG_MARGIN_S,
-                                      log_request_id=request_id).logs
-    return "; ".join(log.message for log in logs if log.message) or "no reason in the operation log"
+    """Why `request_id` failed: the operation log's message and, from GetCommonLogDetail, the stages that
+    failed with theirs (two reads, only once the write has failed)."""
+    window = {"from_": int(called_at) - LOG_MARGIN_S, "to": int(time.time()) + LOG_MARGIN_S}
+    logs = op.client.list_common_logs(**window, log_request_id=request_id).logs
+    reasons = [log.message for log in logs if log.message]
+    try:
+        detail = op.client.get_common_log_detail(log_request_id=request_id, **window)
+    except EhpcApiError:  # the detail only adds precision; the summary above is enough to act on
+        detail = None
+    for stage, entry in detail.failures() if detail is not None else ():
+        where = f"stage {stage}" + (f" ({entry.method})" if entry.method else "")
+        reasons.append(f"{where} failed" + (f": {entry.message}" if entry.message else ""))
+    return "; ".join(dict.fromkeys(reasons)) or "no reason in the operation log"
 
 
 class ClusterProvider(EhpcProvider[Cluster2Inputs]):
