@@ -5,7 +5,6 @@ the cluster it made; a queue created, updated, refused delete while nodes remain
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterator
 from typing import Any
 
