@@ -37,11 +37,11 @@ register_user_facing(Cluster2Error)
 def _log_message(op: Op2, request_id: str, called_at: float) -> str:
     """Why `request_id` failed: the operation log's message and, from GetCommonLogDetail, the stages that
     failed with theirs (two reads, only once the write has failed)."""
-    window = {"from_": int(called_at) - LOG_MARGIN_S, "to": int(time.time()) + LOG_MARGIN_S}
-    logs = op.client.list_common_logs(**window, log_request_id=request_id).logs
+    from_, to = int(called_at) - LOG_MARGIN_S, int(time.time()) + LOG_MARGIN_S
+    logs = op.client.list_common_logs(from_=from_, to=to, log_request_id=request_id).logs
     reasons = [log.message for log in logs if log.message]
     try:
-        detail = op.client.get_common_log_detail(log_request_id=request_id, **window)
+        detail = op.client.get_common_log_detail(log_request_id=request_id, from_=from_, to=to)
     except EhpcApiError:  # the detail only adds precision; the summary above is enough to act on
         detail = None
     for stage, entry in detail.failures() if detail is not None else ():
