@@ -146,6 +146,9 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
         result = super().check(olds, news)
         if not result.failures and not olds and not CLAIMS.has_state(news.get("urn") or ""):
             self._check_adoption(result)
+        urn = news.get("urn") or ""
+        if is_pool_shard(urn) and not result.failures:
+            PRELAUNCH.note_checked(urn, new=not olds)
         if olds or result.failures or not enabled() or not news.get("pool_siblings"):
             return result
         try:

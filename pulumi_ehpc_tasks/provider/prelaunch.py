@@ -19,6 +19,12 @@ Registrations reach the engine in no fixed order (the SDK sends them from a thre
 may be checked and created before the first shard is even checked: that sibling then adds its own
 nodes alone, is never issued for, and can never be released (`claim` remembers every shard that started).
 
+Only a sibling the engine itself checked as new (no prior state) is issued for. A first shard with no
+state does not make the pool new: after an interrupted `up` (the recovery above) its siblings may be in
+the state already, and issuing for one of those would, with no create to claim it, release (delete) the
+nodes the state holds. A sibling checked with state, or not checked yet when the issuer's create runs,
+adds its own nodes when (and if) its create comes.
+
 Set `EHPC_PRELAUNCH=0` to turn it off (each shard then issues its own AddNodes when the engine runs it).
 """
 
@@ -53,7 +59,7 @@ def is_pool_shard(urn: str | None) -> bool:
 
 class State(enum.Enum):
     PENDING = "pending"
-    """Checked for creation; its create has not started."""
+    """Named by the first shard; its create has not started (issued only once checked as new)."""
     ISSUED = "issued"
     """Another shard's create sent its AddNodes."""
     CLAIMED = "claimed"
@@ -86,9 +92,23 @@ class Prelaunch:
         # Shards whose create started, known or not: the engine may check the issuer (which notes its
         # siblings) after a sibling's create already ran, and that sibling must never become pending.
         self._started: set[str] = set()
+        self._new: set[str] = set()  # checked by the engine with no prior state: a create of it is coming
+
+    def note_checked(self, urn: str, new: bool) -> None:
+        """The engine checked shard `urn`; `new` when it has no prior state. A shard with state is never
+        issued for (no create of it may come to claim it, so its nodes would be released)."""
+        with self._cond:
+            if new:
+                self._new.add(urn)
+            else:
+                self._new.discard(urn)
+                self._started.add(urn)
+                known = self._shards.get(urn)
+                if known is not None and known.state is State.PENDING:
+                    del self._shards[urn]
 
     def note_pending(self, sibling: Sibling) -> None:
-        """`check` saw this shard with no prior state: a create of it is coming in this deployment."""
+        """The first shard, new in this deployment, names this sibling: a create of it may come."""
         with self._cond:
             known = self._shards.get(sibling.urn)
             if sibling.urn in self._started:
@@ -110,11 +130,11 @@ class Prelaunch:
             return None
 
     def take_pending(self, cluster_id: str, issuer: str, connection: Hashable = None) -> list[Sibling]:
-        """The pending shards of `cluster_id` behind `connection` other than `issuer`, now marked issued by it
-        (an equal cluster id in another region or account is another cluster)."""
+        """The pending shards of `cluster_id` behind `connection` other than `issuer`, checked as new, now marked
+        issued by it (an equal cluster id in another region or account is another cluster)."""
         with self._cond:
             taken = [s for s in self._shards.values() if s.state is State.PENDING and s.cluster_id == cluster_id
-                     and s.connection == connection and s.urn != issuer]
+                     and s.connection == connection and s.urn != issuer and s.urn in self._new]
             for s in taken:
                 s.state = State.ISSUED
             return taken
