@@ -28,7 +28,7 @@ from .errors import register_user_facing
 from .inputs import ADOPT_INPUTS, INTERNAL_INPUTS, NodeGroupInputs, PartialFailure, check_inputs, normalised
 from .prelaunch import PRELAUNCH, Sibling, enabled, is_pool_shard, issue_siblings, release_unclaimed
 from .state import list_compute_nodes
-from .tokens import client_token, failed_before, send_keyed
+from .tokens import client_token, failed_before, running_when_issued, send_keyed
 from .unkeyed import node_write, run_unkeyed
 from .waits import wait_with_progress
 
@@ -118,11 +118,13 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
     def _sibling(self, inputs: NodeGroupInputs) -> Sibling:
         issued: list[str] = []  # the task id `issue` got, so `release` need not send AddNodes again
 
-        def issue(op: Op) -> None:
+        def issue(op: Op) -> bool:
+            issued_at = time.monotonic()
             task_id = self._send_create_token(op, inputs)
             issued.append(task_id)
             op.info(f"AddNodes task {task_id}: adding {inputs.count} node(s) to {op.cluster_id} "
                     "(issued early, with this group's own ClientToken, so that the pool's shards wait together)")
+            return running_when_issued(op, task_id, issued_at)
 
         def release(op: Op) -> None:
             # Sent again (same token, so idempotent) only when the early issue itself had failed.
@@ -146,6 +148,9 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
         result = super().check(olds, news)
         if not result.failures and not olds and not CLAIMS.has_state(news.get("urn") or ""):
             self._check_adoption(result)
+        urn = news.get("urn") or ""
+        if is_pool_shard(urn) and not result.failures:
+            PRELAUNCH.note_checked(urn, new=not olds)
         urn = news.get("urn") or ""
         if is_pool_shard(urn) and not result.failures:
             PRELAUNCH.note_checked(urn, new=not olds)

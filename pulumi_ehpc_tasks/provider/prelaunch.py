@@ -19,11 +19,13 @@ Registrations reach the engine in no fixed order (the SDK sends them from a thre
 may be checked and created before the first shard is even checked: that sibling then adds its own
 nodes alone, is never issued for, and can never be released (`claim` remembers every shard that started).
 
-Only a sibling the engine itself checked as new (no prior state) is issued for. A first shard with no
-state does not make the pool new: after an interrupted `up` (the recovery above) its siblings may be in
-the state already, and issuing for one of those would, with no create to claim it, release (delete) the
-nodes the state holds. A sibling checked with state, or not checked yet when the issuer's create runs,
-adds its own nodes when (and if) its create comes.
+A first shard without state does not make the pool new: after an interrupted `up` (the recovery above)
+siblings may be in the state while the first shard is not. The engine checks those siblings only once a
+worker is free (its step queue blocks at `--parallel`), often after the issuer's create, so the issuer
+cannot wait to learn which siblings are new. Issuing for one with state is harmless: its token re-attaches
+to the task that made its nodes. Deleting them would not be, so a release deletes only what the early
+issue itself started (a task still running when issued, `Sibling.fresh`) or what was made for a sibling
+the engine checked as new; a sibling checked with state is not waited for.
 
 Set `EHPC_PRELAUNCH=0` to turn it off (each shard then issues its own AddNodes when the engine runs it).
 """
@@ -59,11 +61,13 @@ def is_pool_shard(urn: str | None) -> bool:
 
 class State(enum.Enum):
     PENDING = "pending"
-    """Named by the first shard; its create has not started (issued only once checked as new)."""
+    """Checked for creation; its create has not started."""
     ISSUED = "issued"
     """Another shard's create sent its AddNodes."""
     CLAIMED = "claimed"
     """Its own create started: it owns whatever its token made."""
+    EXISTING = "existing"
+    """The engine checked it with prior state: no create of it will come to claim it."""
     RELEASED = "released"
     """Not claimed in time: the issuer deletes what the token made (`released` is set when done)."""
 
@@ -72,14 +76,24 @@ class State(enum.Enum):
 class Sibling:
     urn: str
     cluster_id: str
-    issue: Callable[[Op], None]
-    """Sends this shard's AddNodes (its generation-0 ClientToken); safe to repeat."""
+    issue: Callable[[Op], bool]
+    """Sends this shard's AddNodes (its generation-0 ClientToken); safe to repeat. True when that started
+    new work (its task was still running), False when it re-attached to a finished task or cannot tell."""
     release: Callable[[Op], None]
     """Deletes what its AddNodes made (waits for the task first)."""
     connection: Hashable = None
     """Its `connection` input: only a shard reached the same way shares the issuer's client."""
     state: State = State.PENDING
+    fresh: bool = False
+    """The early issue started the task: what it makes belongs to no state yet."""
+    checked_new: bool = False
+    """The engine checked it with no prior state."""
     released: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def deletable(self) -> bool:
+        """Whether a release may delete what its token made: never nodes a state may hold."""
+        return self.fresh or (self.checked_new and self.state is not State.EXISTING)
 
 
 class Prelaunch:
@@ -92,28 +106,31 @@ class Prelaunch:
         # Shards whose create started, known or not: the engine may check the issuer (which notes its
         # siblings) after a sibling's create already ran, and that sibling must never become pending.
         self._started: set[str] = set()
-        self._new: set[str] = set()  # checked by the engine with no prior state: a create of it is coming
 
     def note_checked(self, urn: str, new: bool) -> None:
-        """The engine checked shard `urn`; `new` when it has no prior state. A shard with state is never
-        issued for (no create of it may come to claim it, so its nodes would be released)."""
+        """The engine checked shard `urn`; `new` when it has no prior state."""
         with self._cond:
+            if not new:
+                self._started.add(urn)  # never pending: no create will come to claim it
+            known = self._shards.get(urn)
+            if known is None:
+                return
             if new:
-                self._new.add(urn)
-            else:
-                self._new.discard(urn)
-                self._started.add(urn)
-                known = self._shards.get(urn)
-                if known is not None and known.state is State.PENDING:
-                    del self._shards[urn]
+                known.checked_new = True
+            elif known.state is State.PENDING:
+                del self._shards[urn]
+            elif known.state is State.ISSUED:
+                known.state = State.EXISTING
+                self._cond.notify_all()
 
     def note_pending(self, sibling: Sibling) -> None:
-        """The first shard, new in this deployment, names this sibling: a create of it may come."""
+        """`check` saw this shard with no prior state: a create of it is coming in this deployment."""
         with self._cond:
             known = self._shards.get(sibling.urn)
             if sibling.urn in self._started:
                 return
             if known is None or known.state is State.PENDING:
+                sibling.checked_new = known is not None and known.checked_new
                 self._shards[sibling.urn] = sibling
 
     def claim(self, urn: str) -> Sibling | None:
@@ -130,30 +147,31 @@ class Prelaunch:
             return None
 
     def take_pending(self, cluster_id: str, issuer: str, connection: Hashable = None) -> list[Sibling]:
-        """The pending shards of `cluster_id` behind `connection` other than `issuer`, checked as new, now marked
-        issued by it (an equal cluster id in another region or account is another cluster)."""
+        """The pending shards of `cluster_id` behind `connection` other than `issuer`, now marked issued by it
+        (an equal cluster id in another region or account is another cluster)."""
         with self._cond:
             taken = [s for s in self._shards.values() if s.state is State.PENDING and s.cluster_id == cluster_id
-                     and s.connection == connection and s.urn != issuer and s.urn in self._new]
+                     and s.connection == connection and s.urn != issuer]
             for s in taken:
                 s.state = State.ISSUED
             return taken
 
     def unclaimed_after_grace(self, issued: Sequence[Sibling]) -> list[Sibling]:
-        """Wait until every one of `issued` is claimed, or no claim came for `grace_s`; mark the rest
-        released and return them (the caller deletes their nodes, then sets `released`)."""
+        """Wait until every one of `issued` is claimed (or checked with state), or no claim came for `grace_s`;
+        mark the rest released and return them (the caller deletes what it may, then sets `released`)."""
+        settled = (State.CLAIMED, State.EXISTING)
         with self._cond:
             deadline = time.monotonic() + self.grace_s
-            claimed = sum(s.state is State.CLAIMED for s in issued)
+            claimed = sum(s.state in settled for s in issued)
             while claimed < len(issued):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
                 self._cond.wait(left)
-                now_claimed = sum(s.state is State.CLAIMED for s in issued)
+                now_claimed = sum(s.state in settled for s in issued)
                 if now_claimed > claimed:
                     claimed, deadline = now_claimed, time.monotonic() + self.grace_s
-            rest = [s for s in issued if s.state is State.ISSUED]
+            rest = [s for s in issued if s.state in (State.ISSUED, State.EXISTING)]
             for s in rest:
                 s.state = State.RELEASED
             return rest
@@ -166,7 +184,7 @@ def issue_siblings(op: Op, issued: Sequence[Sibling]) -> None:
     """Send each sibling's AddNodes; one that fails here is sent again by its own create (same token)."""
     for sibling in issued:
         try:
-            sibling.issue(Op(op.client, sibling.cluster_id, sibling.urn))
+            sibling.fresh = sibling.issue(Op(op.client, sibling.cluster_id, sibling.urn))
         except Exception as exc:  # its own create sends the same token again
             op.info(f"could not issue AddNodes early for {sibling.urn.rsplit('::', 1)[-1]} ({exc}); "
                     "its own create will")
@@ -181,6 +199,13 @@ def release_unclaimed(op: Op, issued: Sequence[Sibling], prelaunch: Prelaunch = 
         return
     for sibling in prelaunch.unclaimed_after_grace(issued):
         name = sibling.urn.rsplit("::", 1)[-1]
+        if not sibling.deletable:
+            # Its token had made these nodes before this deployment: a state may hold them (the sibling's own,
+            # checked later), so they are left as they are; its create, if it comes, re-attaches them.
+            op.info(f"{name}: its create did not come; the nodes its token made before this deployment are left "
+                    "as they are (they may be in the state)")
+            sibling.released.set()
+            continue
         op.warning(f"{name}: its create did not start within {prelaunch.grace_s:.0f} s of the last shard's; "
                    "deleting the nodes issued early for it (its create, if it comes, adds them anew)")
         try:

@@ -19,7 +19,7 @@ from ..wire import EhpcError, Outcome, TaskStatus
 from ..wire.actions import ACTIONS
 from .context import Op
 
-__all__ = ["MAX_TOKEN_GENERATIONS", "client_token", "failed_before", "send_keyed"]
+__all__ = ["MAX_TOKEN_GENERATIONS", "client_token", "failed_before", "running_when_issued", "send_keyed"]
 
 MAX_TOKEN_GENERATIONS = 8
 _LINGER_S = 0.05  # batches a burst; far below how long any real task takes to fail (minutes)
@@ -102,3 +102,16 @@ def failed_before(op: Op, task_id: str, issued_at: float) -> bool:
         # a brief outage right after AddNodes fail the whole `up` (issue 15's flaky restart scenario).
         return False
     return status is not None and status.outcome is Outcome.FAILURE
+
+
+def running_when_issued(op: Op, task_id: str, issued_at: float) -> bool:
+    """Whether `task_id`, just handed back by a ClientToken call at `issued_at`, is still running: the call
+    started it (or re-attached to work begun moments ago), rather than replaying a finished one.
+
+    False when the listing fails: the caller must then treat what the task makes as possibly someone's.
+    """
+    try:
+        status = _RECENT.status(op, task_id, issued_at)
+    except EhpcError:
+        return False
+    return status is not None and status.outcome is Outcome.PENDING

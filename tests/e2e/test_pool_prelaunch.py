@@ -99,3 +99,26 @@ def test_shards_whose_create_never_comes_are_released(pulumi_env: dict[str, str]
     stack.destroy()
     _settled(emulator)
     assert _live(emulator) == set()
+
+
+def test_the_first_shard_new_with_its_siblings_in_the_state_deletes_none_of_their_nodes(
+        pulumi_env: dict[str, str], emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The state an interrupted `up` leaves when the first shard was released: its siblings are in the
+    # state, it is not. The recovery `up` creates it; it names its siblings, and must not take (and then,
+    # with no create of theirs to claim them, release) the nodes their state holds.
+    monkeypatch.setenv("EHPC_PRELAUNCH_GRACE_S", "2")
+    stack = inline_stack("recover", _pool_program(False), emulator.endpoint)
+    shard = "urn:pulumi:recover::e2e::ehpc:index:NodePool$pulumi-python:dynamic/ehpc:NodeGroup::pool-p0-"
+    stack.up(target=["urn:pulumi:recover::e2e::ehpc:index:NodePool::pool"] + [f"{shard}{k}" for k in (1, 2, 3)])
+    _settled(emulator)
+    held = _state_ids(stack)
+    assert len(held) == SHARDS - 1 and _live(emulator) == held
+
+    up = stack.up(parallel=1)
+    _settled(emulator)
+    ids = set(up.outputs["ids"].value)
+    assert held < ids and len(ids) == SHARDS and ids == _live(emulator) == _state_ids(stack)
+    assert len(_add_tasks(emulator)) == SHARDS  # the siblings' tokens re-attached: no node added twice
+    stack.destroy()
+    _settled(emulator)
+    assert _live(emulator) == set()

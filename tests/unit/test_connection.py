@@ -246,6 +246,5 @@ def test_a_pool_shard_is_issued_only_by_a_shard_of_the_same_connection() -> None
     sh = ConnectionInputs(region="cn-shanghai")
     for name, conn in (("hz-1", None), ("sh-1", sh), ("sh-2", ConnectionInputs(region="cn-shanghai"))):
         p.note_pending(Sibling(shard + name, "ehpc-demo", lambda _op: None, lambda _op: None, conn))
-        p.note_checked(shard + name, new=True)
     assert [s.urn for s in p.take_pending("ehpc-demo", shard + "hz-0")] == [shard + "hz-1"]
     assert sorted(s.urn for s in p.take_pending("ehpc-demo", shard + "sh-0", sh)) == [shard + "sh-1", shard + "sh-2"]

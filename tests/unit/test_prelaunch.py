@@ -19,19 +19,19 @@ from pulumi_ehpc_tasks.provider.prelaunch import (
 SHARD = f"urn:pulumi:dev::infra::{NODE_POOL_TYPE}$pulumi-python:dynamic/ehpc:NodeGroup::pool-p0-"
 
 
-def _sibling(k: int, cluster: str = "c-1", log: list[str] | None = None) -> Sibling:
+def _sibling(k: int, cluster: str = "c-1", log: list[str] | None = None, fresh: bool = True) -> Sibling:
     calls = log if log is not None else []
+
+    def issue(_op: Op) -> bool:
+        calls.append(f"issue {k}")
+        return fresh
 
     def release(_op: Op) -> None:
         calls.append(f"release {k}")
 
-    return Sibling(f"{SHARD}{k}", cluster, lambda _op: calls.append(f"issue {k}"), release)
-
-
-def _pending(p: Prelaunch, sibling: Sibling) -> None:
-    """As in a deployment: the first shard names the sibling, the engine checks it as new."""
-    p.note_pending(sibling)
-    p.note_checked(sibling.urn, new=True)
+    sibling = Sibling(f"{SHARD}{k}", cluster, issue, release)
+    sibling.fresh = fresh  # as `issue_siblings` sets it
+    return sibling
 
 
 def test_only_nodepool_children_are_shards() -> None:
@@ -44,8 +44,8 @@ def test_only_nodepool_children_are_shards() -> None:
 def test_the_issuer_takes_the_pending_shards_of_its_cluster_but_not_itself_or_claimed_ones() -> None:
     p = Prelaunch(grace_s=1)
     for k in range(4):
-        _pending(p, _sibling(k))
-    _pending(p, _sibling(9, cluster="c-other"))
+        p.note_pending(_sibling(k))
+    p.note_pending(_sibling(9, cluster="c-other"))
     assert p.claim(f"{SHARD}0") is None
     assert p.claim(f"{SHARD}1") is None  # its own create already runs: it sends its own AddNodes
     taken = p.take_pending("c-1", f"{SHARD}0")
@@ -60,7 +60,7 @@ def test_a_shard_whose_create_ran_before_the_issuer_was_checked_is_never_issued_
     p = Prelaunch(grace_s=0.05)
     assert p.claim(f"{SHARD}1") is None
     for k in range(3):
-        _pending(p, _sibling(k))
+        p.note_pending(_sibling(k))
     p.claim(f"{SHARD}0")
     taken = p.take_pending("c-1", f"{SHARD}0")
     assert [s.urn for s in taken] == [f"{SHARD}2"]
@@ -69,7 +69,7 @@ def test_a_shard_whose_create_ran_before_the_issuer_was_checked_is_never_issued_
 def test_no_release_when_every_issued_shard_claims() -> None:
     p = Prelaunch(grace_s=5)
     for k in range(3):
-        _pending(p, _sibling(k))
+        p.note_pending(_sibling(k))
     p.claim(f"{SHARD}0")
     taken = p.take_pending("c-1", f"{SHARD}0")
     threading.Timer(0.05, p.claim, args=(f"{SHARD}1",)).start()
@@ -82,7 +82,7 @@ def test_a_shard_that_never_claims_is_released_and_a_late_create_waits_for_the_r
     log: list[str] = []
     p = Prelaunch(grace_s=0.2)
     for k in range(3):
-        _pending(p, _sibling(k, log=log))
+        p.note_pending(_sibling(k, log=log))
     p.claim(f"{SHARD}0")
     taken = p.take_pending("c-1", f"{SHARD}0")
     p.claim(f"{SHARD}1")
@@ -98,7 +98,7 @@ def test_a_failed_release_never_raises_and_still_lets_the_late_create_go_on() ->
         raise RuntimeError("DeleteNodes: service unavailable")
 
     p = Prelaunch(grace_s=0.05)
-    _pending(p, Sibling(f"{SHARD}1", "c-1", lambda _op: None, broken))
+    p.note_pending(Sibling(f"{SHARD}1", "c-1", lambda _op: True, broken, fresh=True))
     taken = p.take_pending("c-1", f"{SHARD}0")
     release_unclaimed(Op(SimpleNamespace(), "c-1", f"{SHARD}0"), taken, prelaunch=p)  # type: ignore[arg-type]
     assert taken[0].released.is_set() and taken[0].state is State.RELEASED
@@ -107,7 +107,7 @@ def test_a_failed_release_never_raises_and_still_lets_the_late_create_go_on() ->
 def test_each_claim_restarts_the_grace_period() -> None:
     p = Prelaunch(grace_s=0.3)
     for k in range(4):
-        _pending(p, _sibling(k))
+        p.note_pending(_sibling(k))
     taken = p.take_pending("c-1", f"{SHARD}0")
     # Claims 0.2 s apart: each within the grace of the one before, together longer than one grace.
     for i, k in enumerate((1, 2, 3)):
@@ -115,16 +115,45 @@ def test_each_claim_restarts_the_grace_period() -> None:
     assert p.unclaimed_after_grace(taken) == []
 
 
-def test_a_sibling_with_state_or_not_checked_yet_is_never_issued_for() -> None:
-    # The recovery after an interrupted `up`: the first shard was released (no state) while siblings
-    # 1 and 2 are in the state. Issuing for them would, with no create to claim them, delete their nodes.
+def _op() -> Op:
+    return Op(SimpleNamespace(), "c-1", f"{SHARD}0")  # type: ignore[arg-type]
+
+
+def test_a_replayed_token_is_never_deleted_unless_the_sibling_was_checked_as_new() -> None:
+    # The recovery after an interrupted `up`: the first shard has no state, sibling 1 does (its token's
+    # task finished long ago, so the early issue re-attached to it: not fresh). Its create never comes;
+    # deleting what its token made would delete the nodes its state holds.
+    log: list[str] = []
     p = Prelaunch(grace_s=0.05)
-    p.note_checked(f"{SHARD}1", new=False)  # checked before the first shard named it
-    for k in range(1, 5):
-        p.note_pending(_sibling(k))
-    p.note_checked(f"{SHARD}2", new=False)  # checked after
-    p.note_checked(f"{SHARD}3", new=True)
+    for k in (1, 2, 3):
+        p.note_pending(_sibling(k, log=log, fresh=k == 3))
+    p.note_checked(f"{SHARD}2", new=True)
     taken = p.take_pending("c-1", f"{SHARD}0")
-    assert [s.urn for s in taken] == [f"{SHARD}3"]  # 4 was not checked yet: its own create adds its nodes
-    p.note_checked(f"{SHARD}4", new=True)
-    assert [s.urn for s in p.take_pending("c-1", f"{SHARD}0")] == [f"{SHARD}4"]
+    release_unclaimed(_op(), taken, prelaunch=p)
+    assert sorted(log) == ["release 2", "release 3"]  # 2: checked as new; 3: the issue started its task
+    late = p.claim(f"{SHARD}1")
+    assert late is not None and late.released.is_set()  # a late create re-attaches its token's nodes
+
+
+def test_a_sibling_checked_with_state_is_not_issued_for_nor_waited_for() -> None:
+    log: list[str] = []
+    p = Prelaunch(grace_s=30)
+    for k in (1, 2):
+        p.note_pending(_sibling(k, log=log, fresh=False))
+    p.note_checked(f"{SHARD}1", new=False)  # checked before the issuer's create: never issued
+    taken = p.take_pending("c-1", f"{SHARD}0")
+    assert [s.urn for s in taken] == [f"{SHARD}2"]
+    threading.Timer(0.05, p.note_checked, args=(f"{SHARD}2",), kwargs={"new": False}).start()
+    release_unclaimed(_op(), taken, prelaunch=p)  # returns at that check, not after 30 s of grace
+    assert log == [] and taken[0].state is State.RELEASED and taken[0].released.is_set()
+
+
+def test_extra_nodes_a_fresh_issue_made_for_a_sibling_with_state_are_deleted() -> None:
+    # Had the service forgotten the token, the early issue added nodes nobody's state holds.
+    log: list[str] = []
+    p = Prelaunch(grace_s=30)
+    p.note_pending(_sibling(1, log=log, fresh=True))
+    taken = p.take_pending("c-1", f"{SHARD}0")
+    p.note_checked(f"{SHARD}1", new=False)
+    release_unclaimed(_op(), taken, prelaunch=p)
+    assert log == ["release 1"]
