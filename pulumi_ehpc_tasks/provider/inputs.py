@@ -36,6 +36,7 @@ __all__ = [
     "ZoneId",
     "check_inputs",
     "failures_of",
+    "input_default",
     "normalised",
     "parse_duration_s",
     "rules_from",
@@ -270,6 +271,12 @@ class NodeGroupInputs(BaseModel):
 def normalised(model: BaseModel) -> dict[str, Any]:
     """The inputs the user gave, as plain values in their one canonical form."""
     return model.model_dump(mode="json", exclude_unset=True)
+
+
+def input_default(model: type[BaseModel], name: str) -> Any:
+    """What an unset input `name` of `model` means, in the form `normalised` gives a set one."""
+    value = model.model_fields[name].get_default(call_default_factory=True)
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
 
 
 def _is_unknown(value: Any) -> bool:

@@ -178,9 +178,9 @@ def inline_stack(stack: str, program: Any, endpoint: str, config: Mapping[str, s
 
 def mutations(before: Mapping[str, int], after: Mapping[str, int]) -> dict[str, int]:
     """How many calls of each mutating action happened between two stats snapshots."""
-    from pulumi_ehpc_tasks.wire import ACTIONS
+    from pulumi_ehpc_tasks.wire.actions import ACTIONS, ACTIONS_2024
 
-    writes = [name for name, spec in ACTIONS.items() if not spec.read_only]
+    writes = sorted({name for table in (ACTIONS, ACTIONS_2024) for name, spec in table.items() if not spec.read_only})
     return {a: after.get(a, 0) - before.get(a, 0) for a in writes if after.get(a, 0) != before.get(a, 0)}
 
 

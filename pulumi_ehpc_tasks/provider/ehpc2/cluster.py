@@ -1,6 +1,7 @@
 """`ehpc2.Cluster`: an E-HPC 2.0 cluster (API 2024-07-30), created awaited until `running` and deleted
 awaited until GetCluster answers ClusterNotFound (Terraform's `alicloud_ehpc_cluster_v2` does not wait on
-delete). `exception` fails the create with the reason from the call's operation log.
+delete). `exception` fails the create with the reason from the call's operation log, after deleting the
+failed cluster (awaited): a failed create leaves nothing in the state, so it would otherwise be leaked.
 
 Idempotency (no ClientToken): the cluster name is the key. Before CreateCluster the provider lists
 clusters by that name (ListClusters `ClusterNames`); one that exists and is not being released is adopted
@@ -21,8 +22,10 @@ from ...waiting.states import LOG_MARGIN_S, Goal
 from ...wire import EhpcApiError, NotFoundError
 from ..base import EhpcProvider
 from ..errors import register_user_facing
+from ..inputs import input_default
 from .context import Op2
 from .inputs import Cluster2Inputs
+from .unkeyed import cluster_releasing, send_unless_seen
 
 __all__ = ["Cluster2Error", "ClusterProvider"]
 
@@ -61,7 +64,10 @@ class ClusterProvider(EhpcProvider[Cluster2Inputs]):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         old, new = self._comparable(olds), self._comparable(news)
         replaces = [k for k in Cluster2Inputs.creation_inputs() if old.get(k) != new.get(k)]
-        changed = [k for k in ("deletion_protection", "timeouts") if old.get(k) != new.get(k)]
+        # An unset input is its default: a refresh records what it read (deletion_protection=False) even where
+        # the program never set it, and that is no change.
+        changed = [k for k in ("deletion_protection", "timeouts")
+                   if old.get(k, input_default(Cluster2Inputs, k)) != new.get(k, input_default(Cluster2Inputs, k))]
         moved, rehomed = self._connection_diff(olds, news)
         return DiffResult(changes=bool(replaces or changed or moved), replaces=replaces + rehomed,
                           delete_before_replace=True)  # names are the idempotency key: the old goes first
@@ -83,8 +89,8 @@ class ClusterProvider(EhpcProvider[Cluster2Inputs]):
         done = op.wait("CreateCluster", request_id, Goal.CLUSTER_RUNNING, (), called_at, inputs.timeouts.create)
         if done.outcome is not Outcome.SUCCESS:
             reason = "see its operation logs" if found else _log_message(op, request_id, called_at)
-            raise Cluster2Error(f"cluster {op.cluster_id} ended {done.cluster_status}: {reason}. Delete it "
-                                "(`pulumi destroy` or the console) and fix the cause before `pulumi up` again.")
+            raise Cluster2Error(f"cluster {op.cluster_id} ended {done.cluster_status}: {reason}. "
+                                f"{self._discard(op, inputs)} Fix the cause, then run `pulumi up` again.")
         outs = {**props, "cluster_id": op.cluster_id, "cluster_status": done.cluster_status,
                 "request_id": request_id}
         return CreateResult(op.cluster_id, outs)
@@ -105,16 +111,30 @@ class ClusterProvider(EhpcProvider[Cluster2Inputs]):
         return ReadResult(id_, {**props, "cluster_status": got.cluster_status,
                                 "deletion_protection": got.deletion_protected})
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        inputs = self._inputs(props)
-        op = self._op2(inputs, id_)
+    def _discard(self, op: Op2, inputs: Cluster2Inputs) -> str:
+        """Delete a cluster whose create failed (a failed create leaves no state, so `pulumi destroy` would
+        not know it: [decision] it is deleted here rather than leaked); says what happened."""
+        try:
+            self._delete_cluster(op, inputs)
+        except Exception as exc:  # the create's failure is the error to report; this says what is left
+            return (f"Deleting it failed too ({exc}): delete cluster {op.cluster_id} yourself (console or "
+                    "`aliyun ehpc DeleteCluster`), it is not in the Pulumi state.")
+        return f"The failed cluster {op.cluster_id} was deleted (nothing is left behind)."
+
+    def _delete_cluster(self, op: Op2, inputs: Cluster2Inputs) -> None:
         called_at = time.time()
         try:
-            deleted = op.client.delete_cluster(id_)
+            request_id = send_unless_seen(op, "DeleteCluster",
+                                          lambda: op.client.delete_cluster(op.cluster_id).request_id,
+                                          cluster_releasing(op))
         except NotFoundError:
             return
-        op.info(f"DeleteCluster (RequestId {deleted.request_id}): {id_}")
-        done = op.wait("DeleteCluster", deleted.request_id, Goal.CLUSTER_GONE, (), called_at, inputs.timeouts.delete)
+        op.info(f"DeleteCluster (RequestId {request_id}): {op.cluster_id}")
+        done = op.wait("DeleteCluster", request_id, Goal.CLUSTER_GONE, (), called_at, inputs.timeouts.delete)
         if done.outcome is not Outcome.SUCCESS:
-            raise Cluster2Error(f"DeleteCluster {deleted.request_id} on {id_} failed: "
-                                f"{_log_message(op, deleted.request_id, called_at)}")
+            raise Cluster2Error(f"DeleteCluster {request_id} on {op.cluster_id} failed: "
+                                f"{_log_message(op, request_id, called_at)}")
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        inputs = self._inputs(props)
+        self._delete_cluster(self._op2(inputs, id_), inputs)

@@ -42,6 +42,7 @@ from ..inputs import PartialFailure
 from .context import Op2, listed
 from .hostnames import generation, host_name
 from .inputs import NodeGroup2Inputs
+from .unkeyed import nodes_releasing, send_unless_seen
 
 __all__ = ["NodeGroup2Error", "NodeGroupProvider"]
 
@@ -135,11 +136,13 @@ class NodeGroupProvider(EhpcProvider[NodeGroup2Inputs]):
         if kept:
             op.client.update_nodes(op.cluster_id, instances=[{"InstanceId": i, "KeepAlive": False} for i in kept])
         called_at = time.time()
-        deleted = op.client.delete_nodes(op.cluster_id, instance_ids=targets)
-        op.info(f"DeleteNodes (RequestId {deleted.request_id}): {len(targets)} node(s) of {op.cluster_id}")
-        done = op.wait("DeleteNodes", deleted.request_id, Goal.NODES_GONE, targets, called_at, timeout_s)
+        request_id = send_unless_seen(
+            op, "DeleteNodes", lambda: op.client.delete_nodes(op.cluster_id, instance_ids=targets).request_id,
+            nodes_releasing(op, targets))
+        op.info(f"DeleteNodes (RequestId {request_id}): {len(targets)} node(s) of {op.cluster_id}")
+        done = op.wait("DeleteNodes", request_id, Goal.NODES_GONE, targets, called_at, timeout_s)
         if done.outcome is not Outcome.SUCCESS:
-            raise NodeGroup2Error(f"DeleteNodes {deleted.request_id} on {op.cluster_id} ended {done.log_status}: "
+            raise NodeGroup2Error(f"DeleteNodes {request_id} on {op.cluster_id} ended {done.log_status}: "
                                   f"{', '.join(done.missing)} still listed; run `pulumi up` or destroy again")
 
     def _grow(self, op: Op2, inputs: NodeGroup2Inputs, need: int, first_index: int) -> _Adds:

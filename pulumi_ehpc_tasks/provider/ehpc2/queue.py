@@ -87,7 +87,7 @@ class QueueProvider(EhpcProvider[Queue2Inputs]):
         except NotFoundError:
             return  # the cluster went, and its queues with it
         if left:
-            names = ", ".join(sorted(n.hostname or n.id for n in left.values())[:10])
+            names = ", ".join(sorted(f"{n.hostname} ({n.id})" if n.hostname else n.id for n in left.values())[:10])
             raise Queue2Error(f"queue {inputs.queue_name} of {op.cluster_id} still has {len(left)} node(s) ({names}): "
                               "delete its node groups first (or let `pulumi destroy` order them: make the node "
                               "groups depend on the queue)")
