@@ -54,6 +54,9 @@ def mocks() -> Iterator[_Mocks]:
     recorder = _Mocks()
     pulumi.runtime.set_mocks(recorder, preview=False)
     yield recorder
+    pending = asyncio.all_tasks(loop)  # the component's register_outputs, still in flight
+    if pending:
+        loop.run_until_complete(asyncio.wait(pending, timeout=10))
     asyncio.set_event_loop(None)
     loop.close()
 
