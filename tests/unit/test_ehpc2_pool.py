@@ -101,6 +101,14 @@ def test_an_odd_count_gives_earlier_placements_the_remainder(mocks: _Mocks) -> N
     assert _shards(mocks, pool) == [("pool-p0-0", 3, "vsw-a"), ("pool-p1-0", 2, "vsw-b"), ("pool-p2-0", 2, "vsw-c")]
 
 
+def test_values_not_known_yet_go_to_the_groups(mocks: _Mocks) -> None:
+    cluster = pulumi.Output.from_input("ehpc-hz-abc").apply(lambda v: v)
+    vswitch = pulumi.Output.from_input("vsw-a").apply(lambda v: v)
+    pool = ehpc2.NodePool("pool", cluster_id=cluster, queue_name="comp", count=3, placements=[{"vswitch_id": vswitch}])
+    assert _shards(mocks, pool) == [("pool-p0-0", 3, "vsw-a")]
+    assert mocks.groups()["pool-p0-0"]["cluster_id"] == "ehpc-hz-abc"
+
+
 def test_an_args_object_makes_the_same_groups(mocks: _Mocks) -> None:
     pool = ehpc2.NodePool("pool", a.NodePoolArgs(**BASE, count=5, placements=TWO))
     assert _shards(mocks, pool) == [("pool-p0-0", 3, "vsw-a"), ("pool-p1-0", 2, "vsw-b")]

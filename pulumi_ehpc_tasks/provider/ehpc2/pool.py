@@ -95,9 +95,8 @@ class NodePool(pulumi.ComponentResource):
         if not all(isinstance(p, Mapping) for p in placements):
             raise TypeError(f"{_KIND} {name!r}: placements must be dicts such as {{'vswitch_id': 'vsw-...'}}")
         # A placement whose vswitch is not known yet skipped the check above: check what is known of it.
-        _check_known(_KIND, name, NodePool2Inputs, {
-            **{k: v for k, v in inputs.items() if _known(v)},
-            "placements": [{k: v for k, v in p.items() if _known(v)} for p in placements]})
+        _check_known(_KIND, name, NodePool2Inputs,
+                     {**inputs, "placements": [{k: v for k, v in p.items() if _known(v)} for p in placements]})
         super().__init__(NODE_POOL2_TYPE, name, None, opts)
 
         shared = {k: v for k, v in inputs.items() if k not in _POOL_ONLY}
