@@ -11,6 +11,7 @@ from typing import Any
 
 import pulumi
 import pytest
+from pulumi.runtime import settings
 
 from pulumi_ehpc_tasks import InvalidInputsError, ehpc2
 from pulumi_ehpc_tasks.provider.ehpc2 import NodeGroup2Inputs, NodePool2Inputs
@@ -51,6 +52,9 @@ class _Mocks(pulumi.runtime.Mocks):
 def mocks() -> Iterator[_Mocks]:
     loop = asyncio.new_event_loop()  # as test_args.py: the mocks need a loop of their own
     asyncio.set_event_loop(loop)
+    # And a root stack of their own: set_mocks keeps an earlier test's, whose URN may still be pending on
+    # that test's (closed) loop, and these tests await outputs that wait for it.
+    settings.ROOT.set(None)
     recorder = _Mocks()
     pulumi.runtime.set_mocks(recorder, preview=False)
     yield recorder
