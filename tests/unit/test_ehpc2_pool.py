@@ -18,6 +18,7 @@ from pulumi_ehpc_tasks.provider.ehpc2 import NodeGroup2Inputs, NodePool2Inputs
 from pulumi_ehpc_tasks.provider.ehpc2 import args as a
 from pulumi_ehpc_tasks.provider.ehpc2.pool import NODE_POOL2_TYPE
 from pulumi_ehpc_tasks.provider.inputs import INTERNAL_INPUTS
+from pulumi_ehpc_tasks.provider.pool import plan_shards
 
 BASE: dict[str, Any] = {"cluster_id": "ehpc-hz-abc", "queue_name": "comp"}
 TWO = [{"vswitch_id": "vsw-a"}, {"vswitch_id": "vsw-b"}]
@@ -175,6 +176,11 @@ def test_bad_inputs_raise_at_declaration_naming_the_property(mocks: _Mocks, give
     assert fragment in caught.value.failures[0][1]
     asyncio.get_event_loop().run_until_complete(asyncio.sleep(0))
     assert mocks.registered == []  # neither the component nor any group
+
+
+def test_plan_shards_needs_a_placement() -> None:
+    with pytest.raises(ValueError, match="placements must not be empty"):
+        plan_shards(3, [])
 
 
 def test_a_count_not_known_when_the_program_runs_is_refused(mocks: _Mocks) -> None:

@@ -108,8 +108,7 @@ class NodePool(pulumi.ComponentResource):
             return {k: v for k, v in given.items() if v is not None}
 
         shards = plan_shards(count, placements, max_per_group)
-        self.groups = [NodeGroup(f"{name}-{s.key}", child, **shard_inputs(s))
-                       for s in shards]
+        self.groups = [NodeGroup(f"{name}-{s.key}", child, **shard_inputs(s)) for s in shards]
 
         def joined(lists: list[Any]) -> list[Any]:
             return [item for items in lists for item in (items or [])]
