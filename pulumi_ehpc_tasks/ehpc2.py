@@ -1,4 +1,5 @@
-"""E-HPC 2.0 (API 2024-07-30) resources: `from pulumi_ehpc_tasks import ehpc2; ehpc2.NodeGroup(...)`.
+"""E-HPC 2.0 (API 2024-07-30) resources: `from pulumi_ehpc_tasks import ehpc2; ehpc2.NodeGroup(...)`;
+component: `ehpc2.NodePool`.
 
 The top-level names of `pulumi_ehpc_tasks` (`NodeGroup`, `Cluster`, ...) are E-HPC 1.0 (API 2018-04-12).
 """
@@ -12,6 +13,10 @@ from .provider.ehpc2 import (
     NodeGroup2Error,
     NodeGroupArgs,
     NodeGroupArgsDict,
+    NodePool,
+    NodePoolArgs,
+    NodePoolArgsDict,
+    PlacementDict,
     Queue,
     Queue2Error,
     QueueArgs,
@@ -27,6 +32,10 @@ __all__ = [
     "NodeGroup2Error",
     "NodeGroupArgs",
     "NodeGroupArgsDict",
+    "NodePool",
+    "NodePoolArgs",
+    "NodePoolArgsDict",
+    "PlacementDict",
     "Queue",
     "Queue2Error",
     "QueueArgs",

@@ -6,7 +6,8 @@ import importlib
 
 import pytest
 
-PACKAGES = ["pulumi_ehpc_tasks", "pulumi_ehpc_tasks.provider", "pulumi_ehpc_tasks.wire", "pulumi_ehpc_tasks.waiting"]
+PACKAGES = ["pulumi_ehpc_tasks", "pulumi_ehpc_tasks.ehpc2", "pulumi_ehpc_tasks.provider",
+            "pulumi_ehpc_tasks.provider.ehpc2", "pulumi_ehpc_tasks.wire", "pulumi_ehpc_tasks.waiting"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any, Generic, TypeVar, overload
 
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,25 +22,30 @@ from .resources import NodeGroup, resource_inputs, urn_of
 
 __all__ = ["MAX_NODES_PER_GROUP", "NodePool", "Placement", "PoolInputs", "Shard", "plan_shards"]
 
-MAX_NODES_PER_GROUP = 99  # AddNodes' Count limit
+MAX_NODES_PER_GROUP = 99  # AddNodes' Count limit (CreateNodes' in 2.0 too)
+
+P = TypeVar("P")
 
 
 @dataclass(frozen=True)
-class Shard:
+class Shard(Generic[P]):
     key: str
     count: int
-    placement: Placement
+    placement: P
 
 
-def plan_shards(count: int, placements: Sequence[Placement], max_per_group: int = MAX_NODES_PER_GROUP) -> list[Shard]:
+def plan_shards(count: int, placements: Sequence[P], max_per_group: int = MAX_NODES_PER_GROUP) -> list[Shard[P]]:
     """Spread `count` evenly over `placements` (earlier ones take the remainder), each in groups of at most
-    `max_per_group`, filled in order so that a small change touches only the last group of a placement."""
+    `max_per_group`, filled in order so that a small change touches only the last group of a placement.
+    Shared by the 1.0 and the 2.0 NodePool (a placement is whatever the caller's shards need)."""
     if count < 0:
         raise ValueError(f"count must be at least 0, got {count}")
     if not 1 <= max_per_group <= MAX_NODES_PER_GROUP:
         raise ValueError(f"max_per_group must be 1..{MAX_NODES_PER_GROUP}, got {max_per_group}")
-    places = list(placements) or [Placement()]
-    shards: list[Shard] = []
+    places = list(placements)
+    if not places:
+        raise ValueError("placements must not be empty (give one default placement instead)")
+    shards: list[Shard[P]] = []
     for index, placement in enumerate(places):
         share = count // len(places) + (1 if index < count % len(places) else 0)
         chunk = 0
@@ -111,11 +116,11 @@ class NodePool(pulumi.ComponentResource):
         if isinstance(count, bool) or not isinstance(count, int):
             raise TypeError(f"NodePool {name!r}: count must be a whole number known when the program runs, "
                             f"got {type(count).__name__}")
-        placements = [_placement(p) for p in inputs.pop("placements", None) or []]
+        placements = [_placement(p) for p in inputs.pop("placements", None) or []] or [Placement()]
         shards = plan_shards(count, placements, inputs.pop("max_per_group", MAX_NODES_PER_GROUP))
         child = pulumi.ResourceOptions(parent=self)
 
-        def shard_inputs(shard: Shard) -> dict[str, Any]:
+        def shard_inputs(shard: Shard[Placement]) -> dict[str, Any]:
             given = {**inputs, "count": shard.count, "zone_id": shard.placement.zone_id,
                      "vswitch_id": shard.placement.vswitch_id}
             return {k: v for k, v in given.items() if v is not None}

@@ -2,10 +2,21 @@
 package's: the two generations' clusters, queues and nodes are different objects behind different
 operations, so each has its own module, its own type token (`ehpc2:` vs `ehpc:`) and its own providers."""
 
-from .args import ClusterArgs, ClusterArgsDict, NodeGroupArgs, NodeGroupArgsDict, QueueArgs, QueueArgsDict
+from .args import (
+    ClusterArgs,
+    ClusterArgsDict,
+    NodeGroupArgs,
+    NodeGroupArgsDict,
+    NodePoolArgs,
+    NodePoolArgsDict,
+    PlacementDict,
+    QueueArgs,
+    QueueArgsDict,
+)
 from .cluster import Cluster2Error, ClusterProvider
-from .inputs import Cluster2Inputs, NodeGroup2Inputs, Queue2Inputs
+from .inputs import Cluster2Inputs, NodeGroup2Inputs, NodePool2Inputs, Placement2Inputs, Queue2Inputs
 from .nodegroup import NodeGroup2Error, NodeGroupProvider
+from .pool import NodePool
 from .queue import Queue2Error, QueueProvider
 from .resources import Cluster, NodeGroup, Queue
 
@@ -22,6 +33,12 @@ __all__ = [
     "NodeGroupArgs",
     "NodeGroupArgsDict",
     "NodeGroupProvider",
+    "NodePool",
+    "NodePool2Inputs",
+    "NodePoolArgs",
+    "NodePoolArgsDict",
+    "Placement2Inputs",
+    "PlacementDict",
     "Queue",
     "Queue2Error",
     "Queue2Inputs",

@@ -7,29 +7,27 @@ from collections.abc import Sequence
 import pulumi
 from typing_extensions import TypedDict
 
-from ..args import ConnectionArgs, ConnectionArgsDict, TimeoutsDict, _args_type, _Connected
+from ..args import ConnectionArgs, ConnectionArgsDict, TimeoutsDict, _args_type, _Connected, _fields
 
-__all__ = ["ClusterArgs", "ClusterArgsDict", "NodeGroupArgs", "NodeGroupArgsDict", "QueueArgs", "QueueArgsDict"]
+__all__ = [
+    "ClusterArgs",
+    "ClusterArgsDict",
+    "NodeGroupArgs",
+    "NodeGroupArgsDict",
+    "NodePoolArgs",
+    "NodePoolArgsDict",
+    "PlacementDict",
+    "QueueArgs",
+    "QueueArgsDict",
+]
 
 
-@_args_type
-class NodeGroupArgs(_Connected):
-    """The inputs of an E-HPC 2.0 `ehpc2.NodeGroup` (API 2024-07-30)."""
-
-    cluster_id: pulumi.Input[str]
-    """The E-HPC 2.0 cluster."""
-    queue_name: pulumi.Input[str]
-    """The queue the nodes are created into (1-15 letters, digits, `.`)."""
-    count: pulumi.Input[int]
-    """How many nodes (1..99 per CreateNodes); a change adds nodes, or deletes the newest, in place."""
-    min_count: pulumi.Input[int] | None = None
-    """CreateNodes fails unless at least this many (at most `count`) can be created."""
+@_fields
+class _Node2Options(_Connected):
     instance_type: pulumi.Input[str] | None = None
     """ECS instance type, `ecs.<family>.<size>` (default: the queue's template)."""
     image_id: pulumi.Input[str] | None = None
     """Image of the nodes (default: the queue's template)."""
-    vswitch_id: pulumi.Input[str] | None = None
-    """VSwitch of the nodes, `vsw-...` (default: the queue's)."""
     hostname_prefix: pulumi.Input[str] | None = None
     """Host names are `<prefix>-<generation>-<index>` (lower-case letters, digits, `-`; at most 12; default `n`)."""
     keep_alive: pulumi.Input[bool] | None = None
@@ -42,11 +40,50 @@ class NodeGroupArgs(_Connected):
     """Deadlines of create/update/delete."""
 
 
-class _NodeGroupOptionsDict(TypedDict, total=False):
-    min_count: pulumi.Input[int]
+@_args_type
+class NodeGroupArgs(_Node2Options):
+    """The inputs of an E-HPC 2.0 `ehpc2.NodeGroup` (API 2024-07-30)."""
+
+    cluster_id: pulumi.Input[str]
+    """The E-HPC 2.0 cluster."""
+    queue_name: pulumi.Input[str]
+    """The queue the nodes are created into (1-15 letters, digits, `.`)."""
+    count: pulumi.Input[int]
+    """How many nodes (1..99 per CreateNodes); a change adds nodes, or deletes the newest, in place."""
+    min_count: pulumi.Input[int] | None = None
+    """CreateNodes fails unless at least this many (at most `count`) can be created."""
+    vswitch_id: pulumi.Input[str] | None = None
+    """VSwitch of the nodes, `vsw-...` (default: the queue's)."""
+
+
+class PlacementDict(TypedDict, total=False):
+    """Where a part of an `ehpc2.NodePool` goes: a vswitch (which decides the zone; 2.0 has no zone_id)."""
+
+    vswitch_id: pulumi.Input[str]
+
+
+@_args_type
+class NodePoolArgs(_Node2Options):
+    """The inputs of an `ehpc2.NodePool`: `count` nodes over `placements`, as `ehpc2.NodeGroup`s of at most
+    `max_per_group`."""
+
+    cluster_id: pulumi.Input[str]
+    """The E-HPC 2.0 cluster."""
+    queue_name: pulumi.Input[str]
+    """The queue every group creates its nodes into."""
+    count: int
+    """How many nodes in all (0 or more); known when the program runs (it decides the groups)."""
+    min_count: pulumi.Input[int] | None = None
+    """Each group's CreateNodes fails unless at least this many (capped at the group's size) can be created."""
+    placements: Sequence[PlacementDict] | None = None
+    """VSwitches to spread the nodes over evenly (default: the queue's)."""
+    max_per_group: int | None = None
+    """The largest group (1..99, CreateNodes' limit)."""
+
+
+class _Node2OptionsDict(TypedDict, total=False):
     instance_type: pulumi.Input[str]
     image_id: pulumi.Input[str]
-    vswitch_id: pulumi.Input[str]
     hostname_prefix: pulumi.Input[str]
     keep_alive: pulumi.Input[bool]
     partial_failure: pulumi.Input[str]
@@ -55,12 +92,31 @@ class _NodeGroupOptionsDict(TypedDict, total=False):
     connection: pulumi.Input[ConnectionArgs | ConnectionArgsDict]
 
 
+class _NodeGroupOptionsDict(_Node2OptionsDict, total=False):
+    min_count: pulumi.Input[int]
+    vswitch_id: pulumi.Input[str]
+
+
 class NodeGroupArgsDict(_NodeGroupOptionsDict):
     """`NodeGroupArgs` as a dict (or as keyword arguments of `ehpc2.NodeGroup`)."""
 
     cluster_id: pulumi.Input[str]
     queue_name: pulumi.Input[str]
     count: pulumi.Input[int]
+
+
+class _NodePoolOptionsDict(_Node2OptionsDict, total=False):
+    min_count: pulumi.Input[int]
+    placements: Sequence[PlacementDict]
+    max_per_group: int
+
+
+class NodePoolArgsDict(_NodePoolOptionsDict):
+    """`NodePoolArgs` as a dict (or as keyword arguments of `ehpc2.NodePool`)."""
+
+    cluster_id: pulumi.Input[str]
+    queue_name: pulumi.Input[str]
+    count: int
 
 
 @_args_type

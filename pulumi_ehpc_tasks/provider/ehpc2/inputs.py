@@ -27,11 +27,14 @@ from ..inputs import (
 )
 
 __all__ = [
+    "CREATE_NODES_MAX",
     "HOSTNAME_PREFIX_MAX",
     "Cluster2Inputs",
     "ClusterName",
     "HostnamePrefix",
     "NodeGroup2Inputs",
+    "NodePool2Inputs",
+    "Placement2Inputs",
     "Queue2Inputs",
     "QueueName",
 ]
@@ -47,9 +50,8 @@ ClusterName = Annotated[str, Field(pattern=r"^[\w\-\u4e00-\u9fff]{2,128}$")]
 """2-128 letters (CJK too), digits, `-`, `_` (CreateCluster.ClusterName)."""
 
 
-@rules_from(CreateNodes2024Request, {"vswitch_id": "v_switch_id"}, keep=("keep_alive",))
-class NodeGroup2Inputs(BaseModel):
-    """Everything an E-HPC 2.0 `ehpc2.NodeGroup` accepts."""
+class _Node2Options(BaseModel):
+    """What an `ehpc2.NodeGroup` and an `ehpc2.NodePool` both take (a pool hands it to each of its groups)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -59,14 +61,12 @@ class NodeGroup2Inputs(BaseModel):
     min_count: int | None = None
     instance_type: InstanceType | None = None
     image_id: ImageId | None = None
-    vswitch_id: VSwitchId | None = None
     hostname_prefix: HostnamePrefix = "n"
     keep_alive: bool = False
     partial_failure: PartialFailure = PartialFailure.ACCEPT
     max_retries: int = Field(default=2, ge=0, le=10)
     timeouts: Timeouts = Field(default_factory=Timeouts)
     connection: ConnectionInputs | None = None
-    urn: str | None = None
 
     # The 1.0 group's checks of the same inputs, stated once there.
     _cluster_id = field_validator("cluster_id", mode="before")(NodeGroupInputs._cluster_id.__func__)  # type: ignore[attr-defined]
@@ -76,10 +76,18 @@ class NodeGroup2Inputs(BaseModel):
         NodeGroupInputs._strict_bool.__func__)  # type: ignore[attr-defined]
 
     @model_validator(mode="after")
-    def _cross_field(self, info: ValidationInfo) -> NodeGroup2Inputs:
+    def _cross_field(self, info: ValidationInfo) -> _Node2Options:
         if info.context != TRUSTED and self.min_count is not None and self.min_count > self.count:
             raise CrossFieldError("min_count", f"must be at most count ({self.count}), got {self.min_count}")
         return self
+
+
+@rules_from(CreateNodes2024Request, {"vswitch_id": "v_switch_id"}, keep=("keep_alive",))
+class NodeGroup2Inputs(_Node2Options):
+    """Everything an E-HPC 2.0 `ehpc2.NodeGroup` accepts."""
+
+    vswitch_id: VSwitchId | None = None
+    urn: str | None = None
 
     @classmethod
     def creation_inputs(cls) -> tuple[str, ...]:
@@ -90,6 +98,44 @@ class NodeGroup2Inputs(BaseModel):
         """CreateNodes' ComputeNode (None: the queue's template decides)."""
         node = {k: v for k, v in (("InstanceType", self.instance_type), ("ImageId", self.image_id)) if v}
         return node or None
+
+
+CREATE_NODES_MAX: int = next(m.le for m in CreateNodes2024Request.model_fields["count"].metadata
+                             if getattr(m, "le", None) is not None)
+"""The most nodes one CreateNodes adds: the largest group, and so a NodePool's largest shard."""
+
+
+class Placement2Inputs(BaseModel):
+    """Where a part of an `ehpc2.NodePool` goes: a vswitch, which also decides the zone."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    vswitch_id: VSwitchId | None = None
+    """None: the queue's vswitch (CreateNodes without VSwitchId)."""
+
+
+class NodePool2Inputs(_Node2Options):
+    """Everything an `ehpc2.NodePool` accepts: the group options (given to every shard) plus how to shard."""
+
+    count: int = Field(ge=0)
+    min_count: int | None = Field(default=None, ge=0)
+    placements: list[Placement2Inputs] | None = Field(default=None, min_length=1)
+    max_per_group: int = Field(default=CREATE_NODES_MAX, ge=1, le=CREATE_NODES_MAX)
+
+    _strict_shard_int = field_validator("max_per_group", mode="before")(
+        NodeGroupInputs._strict_int.__func__)  # type: ignore[attr-defined]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_zone_id(cls, data: Any) -> Any:
+        # 1.0 placements take zone_id; a 2.0 one must not silently drop it.
+        given = (data.get("placements") if isinstance(data, dict) else None) or []
+        for index, place in enumerate(given if isinstance(given, list) else []):
+            if isinstance(place, dict) and "zone_id" in place:
+                raise CrossFieldError(f"placements.{index}.zone_id",
+                                      "E-HPC 2.0 CreateNodes takes no ZoneId: the vswitch decides the zone; "
+                                      "give only vswitch_id")
+        return data
 
 
 class Cluster2Inputs(BaseModel):
