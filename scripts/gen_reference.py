@@ -4,9 +4,11 @@ values, whether a change updates in place or replaces) and outputs, plus a captu
     .venv/bin/python scripts/gen_reference.py          # rewrite docs/reference.md
     .venv/bin/python scripts/gen_reference.py --check  # exit 1 if it is stale (tests/unit/test_reference.py)
 
-Names, types and descriptions come from the Args classes (`provider/args.py`) and the resources'
-`pulumi.Output` annotations; defaults and allowed values from the providers' input models (which take
-AddNodes/CreateCluster's rules from the wire models). The PartialFail run is docs/partial_fail_run.txt
+One row of `RESOURCES` per resource, E-HPC 1.0 and 2.0 (`ehpc2.`) alike. Names, types and descriptions
+come from the Args classes (`provider/args.py`, `provider/ehpc2/args.py`) and the resources' `pulumi.Output`
+annotations; defaults and allowed values from the providers' input models (which take AddNodes/CreateCluster/
+CreateNodes' rules from the wire models); replace-or-update from the providers' key lists; a row's API
+operations and waits (2.0) are stated in the row. The PartialFail run is docs/partial_fail_run.txt
 (scripts/capture_partial_fail.py records it against the emulator).
 """
 
@@ -28,8 +30,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pulumi_ehpc_tasks.provider import args as a  # noqa: E402
+from pulumi_ehpc_tasks.provider import ehpc2 as v2  # noqa: E402
 from pulumi_ehpc_tasks.provider.cluster import CLUSTER_IN_PLACE_KEYS, ClusterInputs  # noqa: E402
 from pulumi_ehpc_tasks.provider.connection import CONNECTION, ConnectionInputs  # noqa: E402
+from pulumi_ehpc_tasks.provider.ehpc2 import args as a2  # noqa: E402
+from pulumi_ehpc_tasks.provider.ehpc2.inputs import Cluster2Inputs, NodeGroup2Inputs, Queue2Inputs  # noqa: E402
+
+# The 2.0 providers' own key lists (private there: their diffs are the only other readers).
+from pulumi_ehpc_tasks.provider.ehpc2.nodegroup import _IN_PLACE_KEYS as NODE_GROUP2_IN_PLACE_KEYS  # noqa: E402
+from pulumi_ehpc_tasks.provider.ehpc2.queue import _REPLACE_KEYS as QUEUE2_REPLACE_KEYS  # noqa: E402
 from pulumi_ehpc_tasks.provider.inputs import ADOPT_INPUTS, DEFAULT_TIMEOUTS_S, NodeGroupInputs  # noqa: E402
 from pulumi_ehpc_tasks.provider.nodegroup import NODE_GROUP_REPLACE_KEYS  # noqa: E402
 from pulumi_ehpc_tasks.provider.pool import NodePool, PoolInputs  # noqa: E402
@@ -41,13 +50,33 @@ PARTIAL_RUN = ROOT / "docs" / "partial_fail_run.txt"
 
 
 @dataclass(frozen=True)
+class Step:
+    """One lifecycle step of a resource: the API operations it calls, in order, and what it waits for."""
+
+    step: str
+    operations: str
+    waits: str = "— (no wait: the answer is the result)"
+
+
+@dataclass(frozen=True)
 class Resource:
+    """One row of the reference: a resource (or the connection input) and how its docs are derived."""
+
     cls: type
     args: type
-    model: type[BaseModel]
-    """The provider's input model (NodePool: its own, then NodeGroup's)."""
+    models: tuple[type[BaseModel], ...]
+    """The provider input models that check the inputs, first match wins (NodePool: its own, then
+    NodeGroup's, to which it hands the rest)."""
     change: Callable[[str], str]
     """Input name → what a change of it does."""
+    prefix: str = ""
+    """How programs reach it: `ehpc2.` for the E-HPC 2.0 module."""
+    lifecycle: tuple[Step, ...] = ()
+    """The API operations of each step (rendered when given)."""
+
+    @property
+    def title(self) -> str:
+        return self.prefix + self.cls.__name__
 
 
 _CONNECTION_CHANGE = "replace if the region (or, without one, the endpoint) changes; else update, no API call"
@@ -68,28 +97,101 @@ def _pool_change(name: str) -> str:
     return f"as NodeGroup ({_replaces(NODE_GROUP_REPLACE_KEYS)(name)})"
 
 
+def _changes2(replace: tuple[str, ...], in_place: tuple[str, ...], calls: Mapping[str, str], *,
+              delete_first: bool) -> Callable[[str], str]:
+    """A 2.0 resource's change column from its provider's key lists; `calls`: the API call an in-place
+    change of an input makes (none listed: no call). An input in neither list fails the generator, so a
+    new input cannot go undocumented."""
+    def change(name: str) -> str:
+        if name == CONNECTION:
+            return _CONNECTION_CHANGE
+        if name in replace:
+            return "replace (the old one is deleted first)" if delete_first else "replace"
+        if name not in in_place:
+            raise KeyError(f"{name}: neither replaced nor updated in place by its provider's diff")
+        return f"update ({calls[name]})" if name in calls else "update, no API call"
+    return change
+
+
+_CLUSTER2_REPLACE = Cluster2Inputs.creation_inputs()
+_QUEUE2_UPDATABLE = tuple(k for k in Queue2Inputs.model_fields if k not in (*QUEUE2_REPLACE_KEYS, CONNECTION, "urn"))
+_NODES_RELEASED = ("nodes that end `exception`/`untracking` are released (UpdateNodes to lift KeepAlive, "
+                   "DeleteNodes, waited as a delete)")
+
 RESOURCES = (
-    Resource(NodeGroup, a.NodeGroupArgs, NodeGroupInputs, _replaces(NODE_GROUP_REPLACE_KEYS)),
-    Resource(Cluster, a.ClusterArgs, ClusterInputs,
+    Resource(NodeGroup, a.NodeGroupArgs, (NodeGroupInputs,), _replaces(NODE_GROUP_REPLACE_KEYS)),
+    Resource(Cluster, a.ClusterArgs, (ClusterInputs, NodeGroupInputs),
              _adopting(lambda name: _CONNECTION_CHANGE if name == CONNECTION
                        else "update" if name in CLUSTER_IN_PLACE_KEYS else "replace")),
-    Resource(TaskWait, a.TaskWaitArgs, TaskWaitInputs, _replaces(TASK_WAIT_REPLACE_KEYS)),
-    Resource(NodePool, a.NodePoolArgs, PoolInputs, _pool_change),
+    Resource(TaskWait, a.TaskWaitArgs, (TaskWaitInputs, NodeGroupInputs), _replaces(TASK_WAIT_REPLACE_KEYS)),
+    Resource(NodePool, a.NodePoolArgs, (PoolInputs, NodeGroupInputs), _pool_change),
+    Resource(v2.Cluster, a2.ClusterArgs, (Cluster2Inputs,),
+             _changes2(_CLUSTER2_REPLACE, ("deletion_protection", "timeouts"),
+                       {"deletion_protection": "UpdateCluster"}, delete_first=True),
+             "ehpc2.", (
+                 Step("create", "ListClusters (`ClusterNames`: a cluster of that name not `releasing` is adopted, "
+                      "not created again), else CreateCluster",
+                      "`ClusterStatus` `running` (GetCluster); `exception` fails the create, with the reason "
+                      "from ListCommonLogs and GetCommonLogDetail"),
+                 Step("update", "UpdateCluster (`deletion_protection` only)"),
+                 Step("read", "GetCluster (`ClusterNotFound`: gone)"),
+                 Step("delete", "DeleteCluster (`ClusterNotFound`: already gone)",
+                      "GetCluster answering `ClusterNotFound`; a `Failed` operation log (ListCommonLogs) fails "
+                      "the delete, with the reason from GetCommonLogDetail"),
+             )),
+    Resource(v2.Queue, a2.QueueArgs, (Queue2Inputs,),
+             _changes2(QUEUE2_REPLACE_KEYS, _QUEUE2_UPDATABLE, dict.fromkeys(_QUEUE2_UPDATABLE, "UpdateQueue"),
+                       delete_first=True),
+             "ehpc2.", (
+                 Step("create", "GetQueue (a queue of that name is taken over with UpdateQueue), else CreateQueue"),
+                 Step("update", "UpdateQueue (the whole template: inputs left out are reset)"),
+                 Step("read", "GetQueue"),
+                 Step("delete", "ListNodes (`QueueNames`: refuses, naming the nodes, while any remain), GetQueue, "
+                      "DeleteQueues"),
+             )),
+    Resource(v2.NodeGroup, a2.NodeGroupArgs, (NodeGroup2Inputs,),
+             _changes2(NodeGroup2Inputs.creation_inputs(), NODE_GROUP2_IN_PLACE_KEYS,
+                       {"count": "CreateNodes of the difference, or DeleteNodes of the newest",
+                        "keep_alive": "UpdateNodes"}, delete_first=False),
+             "ehpc2.", (
+                 Step("create", "ListNodes (`Hostnames`: nodes an earlier attempt created are adopted), CreateNodes "
+                      "of the derived host names not found, ListNodes; UpdateNodes if `keep_alive`",
+                      "every node `running` or failed (ListNodes + ListCommonLogs); then " + _NODES_RELEASED
+                      + "; `partial_failure='retry'` calls CreateNodes again for the missing count"),
+                 Step("update", "ListNodes; `count` up: as create, for the difference; `count` down: UpdateNodes "
+                      "(lift KeepAlive), DeleteNodes of the newest; `keep_alive`: UpdateNodes",
+                      "as create (up); ListNodes no longer listing the deleted nodes (down)"),
+                 Step("read", "ListNodes (the nodes no longer listed drop out; `count` short: the next update "
+                      "adds them)"),
+                 Step("delete", "ListNodes, UpdateNodes (lift KeepAlive), DeleteNodes",
+                      "ListNodes no longer listing the nodes; a `Failed` operation log fails the delete"),
+             )),
 )
+"""One row per resource: a new resource (e.g. `ehpc2.NodePool`) is one more row here."""
 
-CONNECTION_ARGS = Resource(a.ConnectionArgs, a.ConnectionArgs, ConnectionInputs, lambda name: (
+WAITS_2 = (
+    "E-HPC 2.0 has no ListTasks: a write is done when the resources it wrote settle. One state poller per "
+    "(endpoint, identity, cluster) serves every wait on the cluster: a tick reads ListNodes (every page), "
+    "GetCluster (when a cluster waits), and ListCommonLogs (the cluster's operation logs, by RequestId), on "
+    "the 1.0 waiter's adaptive schedule; each wait ends at its deadline (`timeouts`) with nothing cancelled."
+)
+"""What every 2.0 wait does (waiting/states.py), said once above the 2.0 resources."""
+
+CONNECTION_ARGS = Resource(a.ConnectionArgs, a.ConnectionArgs, (ConnectionInputs, NodeGroupInputs), lambda name: (
     "replace if the region (or, without one, the endpoint) changes" if name in ("region", "endpoint")
     else "update, no API call"))
 """The `connection` input's fields (no resource of its own: listed like one, without outputs)."""
 
 
 def property_docs(cls: type) -> dict[str, str]:
-    """The docstring under each annotated attribute of `cls` and of its bases in the same module."""
-    tree = ast.parse(Path(inspect.getfile(cls)).read_text())
-    classes = {node.name: node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)}
+    """The docstring under each annotated attribute of `cls` and of its bases (in whichever module)."""
     docs: dict[str, str] = {}
     for klass in cls.__mro__:
-        node = classes.get(klass.__name__)
+        try:
+            tree = ast.parse(Path(inspect.getfile(klass)).read_text())
+        except (TypeError, OSError):  # builtins
+            continue
+        node = next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == klass.__name__), None)
         if node is None:
             continue
         for stmt, after in zip(node.body, [*node.body[1:], None], strict=True):
@@ -115,16 +217,13 @@ def _seconds(value: float) -> str:
     return f"{value:g}s"
 
 
-def _holder(model: type[BaseModel], name: str) -> type[BaseModel] | None:
-    """The model that checks input `name` (a NodePool hands what it does not take to its NodeGroups)."""
-    for candidate in (model, NodeGroupInputs):
-        if name in candidate.model_fields:
-            return candidate
-    return None
+def _holder(res: Resource, name: str) -> type[BaseModel] | None:
+    """The model that checks input `name`."""
+    return next((m for m in res.models if name in m.model_fields), None)
 
 
 def _default(res: Resource, name: str) -> str:
-    model = _holder(res.model, name)
+    model = _holder(res, name)
     if name == "timeouts":
         return ", ".join(f"{k} {_seconds(v)}" for k, v in DEFAULT_TIMEOUTS_S.items())
     if model is None:
@@ -143,7 +242,7 @@ _LIMITS = (("minimum", "≥ {}"), ("maximum", "≤ {}"), ("minLength", "length �
 
 
 def _allowed(res: Resource, name: str) -> str:
-    model = _holder(res.model, name)
+    model = _holder(res, name)
     if model is None:
         return ""
     schema: Mapping[str, Any] = model.model_json_schema()
@@ -183,6 +282,11 @@ def _outputs(res: Resource) -> list[str]:
     return rows
 
 
+def _lifecycle(res: Resource) -> list[str]:
+    rows = ["| step | API operations | waits for |", "|---|---|---|"]
+    return rows + [f"| {s.step} | {s.operations} | {s.waits} |" for s in res.lifecycle]
+
+
 def render() -> str:
     lines = [
         "# Reference",
@@ -200,16 +304,23 @@ def render() -> str:
         "naming the property); the rest at `pulumi preview`. *update* changes the resource in place,",
         "*replace* makes a new one (and deletes the old one after); *ignored after create*: read by the",
         "create only (the adoption inputs, see the README's \"Adopting existing nodes and clusters\").",
+        "",
+        "The `ehpc2.` resources are E-HPC 2.0 (API 2024-07-30, `from pulumi_ehpc_tasks import ehpc2`); the",
+        "others E-HPC 1.0 (API 2018-04-12). " + WAITS_2,
     ]
     for res in (*RESOURCES, CONNECTION_ARGS):
         doc = inspect.getdoc(res.cls) or ""
-        lines += ["", f"## {res.cls.__name__}", "", doc.split("\n\n")[0], "",
-                  f"Args: `{res.args.__name__}` (dict form `{res.args.__name__}Dict`).", "", "### Inputs", ""]
+        args = res.prefix + res.args.__name__
+        lines += ["", f"## {res.title}", "", doc.split("\n\n")[0], "",
+                  f"Args: `{args}` (dict form `{args}Dict`).", "", "### Inputs", ""]
         lines += _inputs(res)
         if res is CONNECTION_ARGS:
             continue
         lines += ["", "### Outputs", ""]
         lines += _outputs(res)
+        if res.lifecycle:
+            lines += ["", "### API operations", ""]
+            lines += _lifecycle(res)
     lines += [
         "",
         "## A PartialFail, as it prints",

@@ -17,7 +17,7 @@ from .poller import ClusterPoller
 from .progress import Progress, ProgressGate
 from .registry import DEFAULT_REGISTRY, PollerRegistry
 from .schedule import DEFAULT_POLL_SPEC, POLL_SPEC_OVERRIDES, POLL_SPECS, PollSpec
-from .simulate import ManySimResult, SimResult, simulate, simulate_many
+from .simulate import ManySimResult, SimResult, simulate, simulate_many, simulate_nodes
 from .types import Clock, SystemClock, TaskSource
 
 __all__ = [
@@ -48,5 +48,6 @@ __all__ = [
     "async_wait_for_task",
     "simulate",
     "simulate_many",
+    "simulate_nodes",
     "wait_for_task",
 ]

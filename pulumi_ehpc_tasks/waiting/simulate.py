@@ -11,6 +11,11 @@ tick to the next, so thousands of tasks simulate in a second of CPU.
     simulate_many([[30.0, 60.0]] * 64, task_type="AddComputes")            # ManySimResult
 
 Detection latency is the time of the poll that first saw the terminal status minus the task's end.
+
+`simulate_nodes` does the same for an E-HPC 2.0 write (`states.StatePoller`): a CreateNodes whose nodes
+turn `running` at the given times, read through simulated ListNodes and ListCommonLogs.
+
+    simulate_nodes([95.0, 110.0, 240.0])   # SimResult: latency after the last node runs, API calls
 """
 
 from __future__ import annotations
@@ -23,8 +28,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .poller import ClusterPoller
+from .states import LISTED_PAGE_SIZE, Goal, StatePoller, _Write
 
-__all__ = ["ManySimResult", "SimResult", "VirtualClock", "simulate", "simulate_many"]
+__all__ = ["ManySimResult", "SimResult", "VirtualClock", "simulate", "simulate_many", "simulate_nodes"]
 
 _CLUSTER = "ehpc-sim-000001"
 _HORIZON_S = 3600.0
@@ -185,3 +191,89 @@ def simulate(step_ends: Sequence[float], *, task_type: str = "AddComputes", tota
     run = _run({"sim-00000": ends}, task_type, seed)
     detected = run.detected.get("sim-00000", run.horizon)
     return SimResult(detected - ends[-1], run.calls, ends[-1], tuple(run.polls))
+
+
+# -- E-HPC 2.0: node states instead of tasks ---------------------------------------------------------
+_REQUEST = "sim-request-0001"
+
+
+@dataclass(frozen=True)
+class _SimNode:
+    """A ListNodes entry (the `V2Node` fields the state poller reads)."""
+
+    id: str
+    hostname: str
+    status: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class _NodePage:
+    total_count: int
+    nodes: Sequence[_SimNode]
+
+
+@dataclass(frozen=True)
+class _Log:
+    request_id: str
+    status: str
+
+
+@dataclass(frozen=True)
+class _LogPage:
+    total_count: int
+    logs: Sequence[_Log]
+
+
+class _NodeSource:
+    """`list_nodes` / `list_common_logs` answering from each node's time of turning `running`.
+
+    [INF] A node is `initing` before then (the emulator's model; the poller only tells `running` and the
+    failed states apart from the rest); the operation log is `Finished` once the last node runs."""
+
+    def __init__(self, clock: VirtualClock, ready: Mapping[str, float]) -> None:
+        self._clock = clock
+        self._ready = ready
+        self._ids = list(ready)
+        self._end = max(ready.values())
+
+    def list_nodes(self, cluster_id: str, *, page_number: int = 1, page_size: int = LISTED_PAGE_SIZE,
+                   **_filters: object) -> _NodePage:
+        now = self._clock.now()
+        chunk = self._ids[(page_number - 1) * page_size: page_number * page_size]
+        return _NodePage(len(self._ids), [_SimNode(i, i, "running" if now >= self._ready[i] else "initing")
+                                          for i in chunk])
+
+    def get_cluster(self, cluster_id: str) -> object:
+        raise AssertionError("a node wait reads no GetCluster")
+
+    def list_common_logs(self, *, from_: int, to: int, **_filters: object) -> _LogPage:
+        return _LogPage(1, [_Log(_REQUEST, "Finished" if self._clock.now() >= self._end else "InProgress")])
+
+
+def simulate_nodes(ready_s: Sequence[float], *, seed: int = 0) -> SimResult:
+    """Wait with the real 2.0 state poller for a CreateNodes whose node `i` turns `running` at
+    `ready_s[i]` (seconds from the call, any order). `calls` counts ListNodes pages and ListCommonLogs;
+    `latency_s` is the poll that saw the last node running minus when it did."""
+    ready = [float(t) for t in ready_s]
+    if not ready or min(ready) < 0:
+        raise ValueError("ready_s must be a non-empty list of seconds >= 0")
+    clock = VirtualClock()
+    source = _NodeSource(clock, {f"i-sim{i:05d}": t for i, t in enumerate(ready)})
+    poller = StatePoller(_CLUSTER, random.Random(seed), clock=clock.now)
+    write = _Write.begin("CreateNodes", _REQUEST, Goal.NODES_RUNNING, [f"i-sim{i:05d}" for i in range(len(ready))],
+                         0.0, clock.now())
+    poller.add(write)
+    end, polls = max(ready), []
+    while not write.done:
+        with poller.cond:
+            due = poller.due_at()
+        if due is None or due > end + _HORIZON_S:
+            break
+        clock.advance_to(due)
+        poller.tick(source)  # type: ignore[arg-type]  # duck-typed pages, as the 1.0 simulation's
+        polls.append(clock.now())
+    if write.error is not None:
+        raise write.error
+    detected = polls[-1] if write.finished is not None else end + _HORIZON_S
+    return SimResult(detected - end, poller.calls, end, tuple(polls))

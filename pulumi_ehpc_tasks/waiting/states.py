@@ -25,7 +25,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
@@ -128,6 +128,13 @@ class _Write:
     finished: FinishedWrite | None = None
     error: BaseException | None = None
 
+    @classmethod
+    def begin(cls, action: str, request_id: str, goal: Goal, instance_ids: Sequence[str], called_at: float,
+              start: float) -> _Write:
+        """A wait starting at monotonic `start`: first read after the schedule's first delay."""
+        return cls(action, request_id, goal, tuple(instance_ids), called_at, start, StepEstimate(start),
+                   start + DEFAULT_POLL_SPEC.first_delay_s)
+
     @property
     def total(self) -> int:
         return max(1, len(self.instance_ids))
@@ -148,8 +155,11 @@ class _Snapshot:
 class StatePoller:
     """The shared state reads of one cluster; thread-safe (see the module docstring)."""
 
-    def __init__(self, cluster_id: str, rng: random.Random) -> None:
+    def __init__(self, cluster_id: str, rng: random.Random,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.cluster_id = cluster_id
+        self._clock = clock
+        """Monotonic seconds for the schedule (a virtual clock in `simulate.simulate_nodes`)."""
         self.cond = threading.Condition()
         self.calls = 0
         self.last_error: str | None = None
@@ -191,7 +201,7 @@ class StatePoller:
         except Exception as exc:  # classified below, like the 1.0 poller's tick errors
             self._on_error(exc)
             return
-        now = time.monotonic()
+        now = self._clock()
         with self.cond:
             self._throttle.reset()
             self._transient.reset()
@@ -241,7 +251,7 @@ class StatePoller:
         write.next_due = now + next_poll_delay(now, write.estimate, write.spec, self._rng, write.unknown_attempts)
 
     def _on_error(self, exc: Exception) -> None:
-        now = time.monotonic()
+        now = self._clock()
         with self.cond:
             if isinstance(exc, ThrottledError):
                 retry_after = exc.retry_after_ms / 1000 if exc.retry_after_ms else None
@@ -342,8 +352,7 @@ class StateRegistry:
         """Block until the write's resources settle (see `wait_for_write`)."""
         start = time.monotonic()
         deadline = start + timeout_s
-        write = _Write(action, request_id, goal, tuple(instance_ids), called_at or time.time(), start,
-                       StepEstimate(start), start + DEFAULT_POLL_SPEC.first_delay_s)
+        write = _Write.begin(action, request_id, goal, instance_ids, called_at or time.time(), start)
         gate = ProgressGate(on_progress, interval_s=progress_interval_s)
         poller = self.poller(client, cluster_id)
         poller.add(write)
