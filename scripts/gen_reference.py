@@ -34,7 +34,12 @@ from pulumi_ehpc_tasks.provider import ehpc2 as v2  # noqa: E402
 from pulumi_ehpc_tasks.provider.cluster import CLUSTER_IN_PLACE_KEYS, ClusterInputs  # noqa: E402
 from pulumi_ehpc_tasks.provider.connection import CONNECTION, ConnectionInputs  # noqa: E402
 from pulumi_ehpc_tasks.provider.ehpc2 import args as a2  # noqa: E402
-from pulumi_ehpc_tasks.provider.ehpc2.inputs import Cluster2Inputs, NodeGroup2Inputs, Queue2Inputs  # noqa: E402
+from pulumi_ehpc_tasks.provider.ehpc2.inputs import (  # noqa: E402
+    Cluster2Inputs,
+    NodeGroup2Inputs,
+    NodePool2Inputs,
+    Queue2Inputs,
+)
 
 # The 2.0 providers' own key lists (private there: their diffs are the only other readers).
 from pulumi_ehpc_tasks.provider.ehpc2.nodegroup import _IN_PLACE_KEYS as NODE_GROUP2_IN_PLACE_KEYS  # noqa: E402
@@ -113,6 +118,13 @@ def _changes2(replace: tuple[str, ...], in_place: tuple[str, ...], calls: Mappin
     return change
 
 
+def _pool2_change(name: str) -> str:
+    if name in ("count", "placements", "max_per_group"):
+        return "regroup (resizes the last group of a placement, adds or removes groups)"
+    group = _changes2(NodeGroup2Inputs.creation_inputs(), NODE_GROUP2_IN_PLACE_KEYS, {}, delete_first=False)
+    return f"as ehpc2.NodeGroup ({group(name)})"
+
+
 _CLUSTER2_REPLACE = Cluster2Inputs.creation_inputs()
 _QUEUE2_UPDATABLE = tuple(k for k in Queue2Inputs.model_fields if k not in (*QUEUE2_REPLACE_KEYS, CONNECTION, "urn"))
 _NODES_RELEASED = ("nodes that end `exception`/`untracking` are released (UpdateNodes to lift KeepAlive, "
@@ -132,10 +144,12 @@ RESOURCES = (
                  Step("create", "ListClusters (`ClusterNames`: a cluster of that name not `releasing` is adopted, "
                       "not created again), else CreateCluster",
                       "`ClusterStatus` `running` (GetCluster); `exception` fails the create, with the reason "
-                      "from ListCommonLogs and GetCommonLogDetail"),
+                      "from ListCommonLogs and GetCommonLogDetail, after deleting that cluster (DeleteCluster, "
+                      "awaited: a failed create leaves no state, so it would be leaked)"),
                  Step("update", "UpdateCluster (`deletion_protection` only)"),
                  Step("read", "GetCluster (`ClusterNotFound`: gone)"),
-                 Step("delete", "DeleteCluster (`ClusterNotFound`: already gone)",
+                 Step("delete", "DeleteCluster (`ClusterNotFound`: already gone; after an ambiguous failure, sent "
+                      "again only if the cluster is not `releasing` within 10 s)",
                       "GetCluster answering `ClusterNotFound`; a `Failed` operation log (ListCommonLogs) fails "
                       "the delete, with the reason from GetCommonLogDetail"),
              )),
@@ -163,11 +177,22 @@ RESOURCES = (
                       "as create (up); ListNodes no longer listing the deleted nodes (down)"),
                  Step("read", "ListNodes (the nodes no longer listed drop out; `count` short: the next update "
                       "adds them)"),
-                 Step("delete", "ListNodes, UpdateNodes (lift KeepAlive), DeleteNodes",
+                 Step("delete", "ListNodes, UpdateNodes (lift KeepAlive), DeleteNodes (after an ambiguous failure, "
+                      "sent again only if the nodes are not `releasing` within 10 s)",
                       "ListNodes no longer listing the nodes; a `Failed` operation log fails the delete"),
              )),
+    Resource(v2.NodePool, a2.NodePoolArgs, (NodePool2Inputs, NodeGroup2Inputs), _pool2_change, "ehpc2.", (
+        Step("create", "none of its own: one `ehpc2.NodeGroup` child per group (`<pool>-p<i>-<j>`, at most "
+             "`max_per_group` nodes), each created as an `ehpc2.NodeGroup`",
+             "each group's own wait; the groups wait together up to `pulumi up --parallel` at once (no early "
+             "issue as the 1.0 pool's: 2024-07-30 has no ClientToken to re-attach with)"),
+        Step("update", "the groups whose share changed update (count), new groups are created, emptied ones deleted",
+             "each group's own wait"),
+        Step("read", "each group's read"),
+        Step("delete", "each group's delete", "each group's own wait"),
+    )),
 )
-"""One row per resource: a new resource (e.g. `ehpc2.NodePool`) is one more row here."""
+"""One row per resource: a new resource is one more row here."""
 
 WAITS_2 = (
     "E-HPC 2.0 has no ListTasks: a write is done when the resources it wrote settle. One state poller per "
