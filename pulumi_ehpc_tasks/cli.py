@@ -35,6 +35,7 @@ from .wire import (
     credentials_provider,
     resolve_region,
 )
+from .wire.retry import INTERACTIVE_RETRY
 
 __all__ = ["EXIT_FAILED", "EXIT_PARTIAL", "EXIT_TIMEOUT", "ExitCode", "main"]
 
@@ -106,6 +107,7 @@ class _Settings:
                 signature_version=self.signature_version,
                 verify=self.ca_bundle or True,
                 allow_insecure_http=self.allow_insecure_http,
+                retry=INTERACTIVE_RETRY,
             )
         except EhpcError as exc:  # credentials, endpoint or region
             _fail(failure_of(exc))

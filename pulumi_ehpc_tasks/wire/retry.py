@@ -17,6 +17,10 @@ decides which rule applies:
 * `Keying.READ` actions (List*, Describe*) retry every retryable failure.
 * Backoff is capped exponential with full jitter; `x-acs-retry-after` (milliseconds) is a floor.
   Attempts are bounded; sleep and randomness are injectable, so tests never wait.
+* Transport failures (the endpoint unreachable or the connection lost) get `outage_attempts` (2) more
+  attempts with equal jitter (half of each delay fixed), so an endpoint that is away for up to ~15 s
+  (a gateway restart, a network blip) is always ridden out, whatever the draw: with full jitter and five
+  attempts, one away for 3 s failed an `up` now and then (issue 15's flaky restart scenario).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from .actions import ActionSpec
 from .errors import AmbiguousResultError, EhpcApiError, EhpcError, EhpcTransportError
 from .policy import Policy
 
-__all__ = ["DEFAULT_RETRY", "RetryConfig", "Verdict", "decide", "transport_error"]
+__all__ = ["DEFAULT_RETRY", "INTERACTIVE_RETRY", "RetryConfig", "Verdict", "decide", "transport_error"]
 
 # httpx errors raised before a single byte of the request left this machine.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
@@ -45,7 +49,20 @@ class RetryConfig:
     base_delay_s: float = 0.5
     max_delay_s: float = 20.0
     max_retry_after_s: float = 120.0
+    outage_attempts: int = 2
+    """Transport failures' attempts beyond `max_attempts` (7 in all by default: at least 15.75 s of backoff).
+    The CLI sets 0: a person at a terminal re-runs, and `tasks wait` rides outages in its poller."""
     rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
+
+    @property
+    def transport_attempts(self) -> int:
+        """Attempts for transport failures (see the contract above)."""
+        return self.max_attempts + self.outage_attempts
+
+    def outage_delay_s(self, attempt: int) -> float:
+        """Equal jitter: at least half of `min(max, base * 2**(attempt-1))`."""
+        ceiling: float = min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1))
+        return ceiling / 2 + self.rng.uniform(0.0, ceiling / 2)
 
     def delay_s(self, attempt: int, retry_after_ms: int | None) -> float:
         """Full jitter over `min(max, base * 2**(attempt-1))`, never below the server's retry-after."""
@@ -57,6 +74,8 @@ class RetryConfig:
 
 
 DEFAULT_RETRY = RetryConfig()
+INTERACTIVE_RETRY = RetryConfig(outage_attempts=0)
+"""The CLI's: a wrong or unreachable endpoint is reported after ~4 s, not ~16 s."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +123,7 @@ def decide(
     if isinstance(error, EhpcTransportError):
         if error.may_have_reached_server and not spec.idempotent:
             return Verdict(False, error=AmbiguousResultError(action=spec.name, params=params, cause=error))
-        return _maybe(left, config.delay_s(attempt, None), error)
+        return _maybe(attempt < config.transport_attempts, config.outage_delay_s(attempt), error)
     return Verdict(False, error=error)
 
 

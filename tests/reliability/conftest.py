@@ -57,6 +57,12 @@ def _status(row: report.Row, rep: pytest.TestReport) -> str:
     return "PASS"
 
 
+def _why(rep: pytest.TestReport) -> str:
+    crash = getattr(rep.longrepr, "reprcrash", None)
+    message = getattr(crash, "message", None) or str(rep.longrepr)
+    return " ".join(message.split())[:300]
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> None:
     # The last phase that says something about the test decides the rows it recorded.
@@ -66,6 +72,9 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
         for row in rows.ROWS:
             if row.nodeid == report.nodeid:
                 row.status = _status(row, report)
+                if report.failed and not row.outcome:
+                    # An assertion fired before the row was finished: record why, not an empty cell.
+                    row.outcome = f"failed before the outcome was recorded: {_why(report)}"
                 if hasattr(report, "wasxfail") and row.status == "XFAIL":
                     row.notes.append(str(report.wasxfail))
     return None

@@ -155,7 +155,7 @@ def test_sigkill_then_recover(case: str, pulumi_env: dict[str, str], emulator: E
 # name: (initial count or None, wanted count, command, fault rule, a transient fault the command must ride out)
 FAULTS: dict[str, tuple[int | None, int, str, dict[str, Any], bool]] = {
     "create: CreateNodes answer lost after processing": (
-        None, 3, "up", {"action": "CreateNodes", "drop": "after", "times": 1}, False),
+        None, 3, "up", {"action": "CreateNodes", "drop": "after", "times": 1}, True),
     "create: ListNodes Throttling x4 mid-wait": (
         None, 3, "up", {"action": "ListNodes", "code": "Throttling", "times": 4}, True),
     "create: ListCommonLogs ServiceUnavailable x3 mid-wait": (
@@ -163,7 +163,7 @@ FAULTS: dict[str, tuple[int | None, int, str, dict[str, Any], bool]] = {
     "scale down 3->1: DeleteNodes connection reset before processing": (
         3, 1, "up", {"action": "DeleteNodes", "drop": "before", "times": 1}, True),
     "scale down 3->1: DeleteNodes answer lost after processing": (
-        3, 1, "up", {"action": "DeleteNodes", "drop": "after", "times": 1}, False),
+        3, 1, "up", {"action": "DeleteNodes", "drop": "after", "times": 1}, True),
     "destroy: DeleteCluster UnknownError once": (
         2, 2, "destroy", {"action": "DeleteCluster", "code": "UnknownError", "times": 1}, True),
 }

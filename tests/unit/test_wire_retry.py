@@ -9,6 +9,7 @@ import pytest
 
 from pulumi_ehpc_tasks.wire import (
     ACTIONS,
+    DEFAULT_RETRY,
     ERROR_CODE_POLICY,
     AmbiguousResultError,
     AuthError,
@@ -227,7 +228,16 @@ def test_transport_errors_exhausted() -> None:
     with pytest.raises(EhpcTransportError) as info:
         client.describe_cluster(C)
     assert not info.value.may_have_reached_server and "not sent" in str(info.value)
-    assert not isinstance(info.value, AmbiguousResultError) and len(rec.requests) == 2
+    assert not isinstance(info.value, AmbiguousResultError) and len(rec.requests) == 2 + DEFAULT_RETRY.outage_attempts
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_an_endpoint_away_for_15_s_is_always_ridden_out(seed: int) -> None:
+    # Whatever the jitter draws, the backoff before giving up on a refused connection adds up to 15.75 s.
+    client, rec, sleep = make_client([httpx.ConnectError("refused")], seed=seed)
+    with pytest.raises(EhpcTransportError):
+        client.add_nodes(C, count=1)  # keyed: safe to re-send with its ClientToken
+    assert len(rec.requests) == 5 + DEFAULT_RETRY.outage_attempts and sum(sleep.calls) >= 15.75
 
 
 def test_xml_error_body_and_unknown_body() -> None:

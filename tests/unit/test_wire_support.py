@@ -113,6 +113,7 @@ def make_client(
     creds: Credentials = CREDS,
     version: SignatureVersion = SignatureVersion.V3,
     max_attempts: int = 5,
+    seed: int = 7,
 ) -> tuple[EhpcClient, Recorder, FakeSleep]:
     rec = Recorder(list(replies))
     sleep = FakeSleep()
@@ -124,6 +125,6 @@ def make_client(
         signature_version=version,
         transport=httpx.MockTransport(rec),
         sleep=sleep,
-        retry=RetryConfig(max_attempts=max_attempts, rng=random.Random(7)),
+        retry=RetryConfig(max_attempts=max_attempts, rng=random.Random(seed)),
     )
     return client, rec, sleep

@@ -42,7 +42,7 @@ from ..inputs import PartialFailure
 from .context import Op2, listed
 from .hostnames import generation, host_name
 from .inputs import NodeGroup2Inputs
-from .unkeyed import nodes_releasing, send_unless_seen
+from .unkeyed import LOST_REQUEST_ID, nodes_releasing, send_unless_seen
 
 __all__ = ["NodeGroup2Error", "NodeGroupProvider"]
 
@@ -107,9 +107,16 @@ class NodeGroupProvider(EhpcProvider[NodeGroup2Inputs]):
                                       "keep_alive": "true" if inputs.keep_alive else None}
             if inputs.min_count is not None:
                 params["min_count"] = min(inputs.min_count, len(missing))
+            def send() -> str:
+                return op.client.create_nodes(op.cluster_id, queue_name=inputs.queue_name, count=len(missing),
+                                              **{k: v for k, v in params.items() if v is not None}).request_id
+
+            def seen() -> bool:  # an applied CreateNodes lists every node at once (with its instance id)
+                return len(listed(op, hostnames=missing)) == len(missing)
+
             try:
-                created = op.client.create_nodes(op.cluster_id, queue_name=inputs.queue_name, count=len(missing),
-                                                 **{k: v for k, v in params.items() if v is not None})
+                # A lost answer: the names are looked up (the key), and sent again only if they do not show.
+                request_id = send_unless_seen(op, "CreateNodes", send, seen)
             except EhpcApiError as exc:
                 if exc.code != "InvalidParams" or "in use" not in exc.message:
                     raise
@@ -117,9 +124,10 @@ class NodeGroupProvider(EhpcProvider[NodeGroup2Inputs]):
                 # listed late. Adopt what is listed now; never send the names again blindly.
                 op.warning(f"CreateNodes refused: {exc.message}; looking the names up again")
             else:
-                request_id = created.request_id
                 op.info(f"CreateNodes (RequestId {request_id}): {len(missing)} node(s) into queue "
                         f"{inputs.queue_name} of {op.cluster_id}: {', '.join(missing)}")
+                if request_id == LOST_REQUEST_ID:
+                    request_id = ""
         ids = list(listed(op, hostnames=list(names)))
         if not ids:
             raise NodeGroup2Error(f"CreateNodes on {op.cluster_id} created none of {', '.join(names)}")
