@@ -77,6 +77,10 @@ def test_shards_whose_create_never_comes_are_released(pulumi_env: dict[str, str]
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EHPC_PRELAUNCH_GRACE_S", "3")
     emulator.admin("POST", "next-task", json={"action": "CreateCluster", "outcome": "Failed", "duration_s": 3})
+    # The shards' AddNodes outlast the cluster's failure, so the engine stops before the last shards' creates
+    # whatever the machine's load (with quick tasks, all four could be created first on a busy machine).
+    for _ in range(SHARDS):
+        emulator.admin("POST", "next-task", json={"action": "AddNodes", "duration_s": 10})
     stack = inline_stack("released", _pool_program(True), emulator.endpoint)
     with pytest.raises(auto.CommandError) as failed:
         stack.up(parallel=2)
