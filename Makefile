@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Every Python the package claims (its classifiers); each gets a venv in .venvs/ for unit + emulator tests.
 PYTHONS := $(shell grep -o 'Python :: 3\.[0-9]*' pyproject.toml | cut -d' ' -f3)
 
-.PHONY: venv engine demo demo-down test unit e2e lint bench clean reliability pythons
+.PHONY: venv engine demo demo-down test unit e2e lint bench clean reliability chaos pythons
 
 # The demo needs only the package (a first `make demo` skips the dev tools); tests need the extras.
 BASE_STAMP := $(VENV)/.installed-base
@@ -71,3 +71,14 @@ clean:
 reliability: venv
 	@ENGINE_DIR=$$(bash scripts/engine/engine.sh | tail -n 1) && \
 	EHPC_ENGINE_DIR=$$ENGINE_DIR $(VPY) -m pytest -ra tests/reliability $(PYTEST_ARGS)
+
+# Seeded random runs (stacks, program changes, faults, SIGKILLs, restarts) through the real engine, each
+# checked after every step; exits non-zero on any violation. A failing run prints how to replay it
+# (`make chaos SEED=<its seed> RUNS=1`). `make chaos RUNS=300 JOBS=2 CHAOS_ARGS=--summary` is the long
+# batch (hours, outside CI) whose summary docs/chaos.md is committed; `make test` runs a few seeds.
+RUNS ?= 3
+SEED ?= 1
+JOBS ?= 1
+chaos: venv
+	@ENGINE_DIR=$$(bash scripts/engine/engine.sh | tail -n 1) && \
+	EHPC_ENGINE_DIR=$$ENGINE_DIR $(VPY) -m tests.chaos --runs $(RUNS) --seed $(SEED) --jobs $(JOBS) $(CHAOS_ARGS)

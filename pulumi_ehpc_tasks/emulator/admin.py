@@ -143,6 +143,8 @@ def admin_routes(emu: Emulator) -> list[Route]:
         return JSONResponse({"faults": emu.faults.to_json()})
 
     async def next_task(request: Request) -> JSONResponse:
+        if request.method == "DELETE":
+            return JSONResponse({"dropped": emu.backend.clear_scripts(), "queued": 0})
         try:
             script = _script(await _json(request))
         except (ValueError, TypeError) as exc:
@@ -157,5 +159,5 @@ def admin_routes(emu: Emulator) -> list[Route]:
         Route("/_emulator/nodes", _loopback_only(nodes), methods=["GET"]),
         Route("/_emulator/nodes/{instance_id}", _loopback_only(change_node), methods=["PATCH"]),
         Route("/_emulator/faults", _loopback_only(faults), methods=["GET", "POST", "DELETE"]),
-        Route("/_emulator/next-task", _loopback_only(next_task), methods=["POST"]),
+        Route("/_emulator/next-task", _loopback_only(next_task), methods=["POST", "DELETE"]),
     ]

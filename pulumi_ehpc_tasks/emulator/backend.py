@@ -329,6 +329,13 @@ class Backend:
             self._scripts.append(script)
             return len(self._scripts)
 
+    def clear_scripts(self) -> int:
+        """Drop every queued script; returns how many were dropped."""
+        with self.lock:
+            dropped = len(self._scripts)
+            self._scripts.clear()
+            return dropped
+
     def _next_script(self, action: str) -> TaskScript | None:
         for i, script in enumerate(self._scripts):
             if script.action in (None, "*", action):

@@ -244,6 +244,11 @@ def admin_task(t: Task, now: float) -> dict[str, Any]:
         "CurrentStep": t.current_step_at(now),
         "Profile": t.profile,
         "StepEnds": [None if math.isinf(e) else e for e in t.step_ends],  # null: scripted to hang
+        # What a checker needs to tie a task to the write that made it (no secret-bearing parameter).
+        "ClientToken": t.request.params.get("ClientToken"),
+        "HostNamePrefix": t.request.params.get("HostNamePrefix"),
+        "Targets": list(t.targets),
+        "Created": [c.instance_id for c in t.created],
     }
 
 

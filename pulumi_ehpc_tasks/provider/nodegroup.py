@@ -28,7 +28,7 @@ from .errors import register_user_facing
 from .inputs import ADOPT_INPUTS, INTERNAL_INPUTS, NodeGroupInputs, PartialFailure, check_inputs, normalised
 from .prelaunch import PRELAUNCH, Sibling, enabled, is_pool_shard, issue_siblings, release_unclaimed
 from .state import list_compute_nodes
-from .tokens import client_token, failed_before, running_when_issued, send_keyed
+from .tokens import client_token, replayed_outcome, running_when_issued, send_keyed
 from .unkeyed import node_write, run_unkeyed
 from .waits import wait_with_progress
 
@@ -100,7 +100,8 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
 
         def attempt(token: str) -> FinishedTask | None:
             resp = op.client.add_nodes(client_token=token, **params)
-            if failed_before(op, resp.task_id, time.monotonic()):
+            replayed = replayed_outcome(op, resp.task_id, time.monotonic())
+            if replayed is Outcome.FAILURE:
                 op.info(f"AddNodes task {resp.task_id} (an earlier attempt) had failed; asking again")
                 return None
             op.info(f"AddNodes task {resp.task_id}: adding {count} node(s) to {op.cluster_id}")
@@ -109,6 +110,12 @@ class NodeGroupProvider(EhpcProvider[NodeGroupInputs]):
             listed = finished.task.result.instance_ids
             if listed and not any(i in live for i in listed):
                 return None  # a token from an earlier incarnation whose nodes are gone
+            if not listed and replayed is Outcome.PARTIAL:
+                # An earlier attempt's PartialFail that added nothing (or was rolled back): replaying it on
+                # every `pulumi up` would fail for ever (found by the chaos run, seed 1).
+                op.info(f"AddNodes task {resp.task_id} (an earlier attempt) ended PartialFail with no node; "
+                        "asking again")
+                return None
             adds.absorb(finished, live)
             return finished
 

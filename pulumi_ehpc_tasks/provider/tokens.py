@@ -19,7 +19,9 @@ from ..wire import EhpcError, Outcome, TaskStatus
 from ..wire.actions import ACTIONS
 from .context import Op
 
-__all__ = ["MAX_TOKEN_GENERATIONS", "client_token", "failed_before", "running_when_issued", "send_keyed"]
+__all__ = [
+    "MAX_TOKEN_GENERATIONS", "client_token", "failed_before", "replayed_outcome", "running_when_issued", "send_keyed",
+]
 
 MAX_TOKEN_GENERATIONS = 8
 _LINGER_S = 0.05  # batches a burst; far below how long any real task takes to fail (minutes)
@@ -87,21 +89,32 @@ class _RecentTasks:
 _RECENT = _RecentTasks()
 
 
-def failed_before(op: Op, task_id: str, issued_at: float) -> bool:
-    """Whether `task_id`, just handed back by a ClientToken call at `issued_at` (monotonic), is Failed.
+def replayed_outcome(op: Op, task_id: str, issued_at: float) -> Outcome | None:
+    """The outcome of `task_id` if it was already over when a ClientToken call at `issued_at` (monotonic)
+    handed it back: the replay of an earlier call with the same token. None while it runs, or when the
+    history cannot be read.
 
-    A fresh AddNodes/CreateCluster task takes minutes, so a task that is already Failed is the
-    replay of an earlier call with the same token. Its failure is over; replaying it on every
-    `pulumi up` would make the failure permanent, so the caller moves to the next token generation.
+    A fresh AddNodes/CreateCluster task takes minutes, so a task that is already over is a replay.
     """
     try:
         status = _RECENT.status(op, task_id, issued_at)
     except EhpcError:
-        # Not known to have failed: the wait that follows rides out outages with its own backoff, and
-        # a replayed failure then fails this run only (the next run checks again). Failing here made
-        # a brief outage right after AddNodes fail the whole `up` (issue 15's flaky restart scenario).
-        return False
-    return status is not None and status.outcome is Outcome.FAILURE
+        # Not known to be over: the wait that follows rides out outages with its own backoff, and a
+        # replayed failure then fails this run only (the next run checks again). Failing here made a
+        # brief outage right after AddNodes fail the whole `up` (issue 15's flaky restart scenario).
+        return None
+    if status is None or status.outcome is Outcome.PENDING:
+        return None
+    return status.outcome
+
+
+def failed_before(op: Op, task_id: str, issued_at: float) -> bool:
+    """Whether `task_id`, just handed back by a ClientToken call at `issued_at`, is a replayed failure.
+
+    Its failure is over; replaying it on every `pulumi up` would make the failure permanent, so the
+    caller moves to the next token generation.
+    """
+    return replayed_outcome(op, task_id, issued_at) is Outcome.FAILURE
 
 
 def running_when_issued(op: Op, task_id: str, issued_at: float) -> bool:

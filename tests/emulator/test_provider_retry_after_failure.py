@@ -44,3 +44,20 @@ def test_create_after_a_failed_addnodes_task_adds_nodes(emu: Any) -> None:
     assert again["instance_ids"] == outs["instance_ids"] and _adds(emu) == 5
     nodes = [n for n in emu.admin.get("/_emulator/nodes").json()["nodes"] if n["Role"].lower() == "compute"]
     assert sorted(n["InstanceId"] for n in nodes) == sorted(outs["instance_ids"])
+
+
+def test_create_after_a_partialfail_that_added_nothing_adds_nodes(emu: Any) -> None:
+    """A rolled-back PartialFail with no node added, replayed by its ClientToken, is over: the next run
+    asks again (the chaos run, seed 1, found `pulumi up` failing for ever on the replay)."""
+    emu.admin.post("/_emulator/next-task", json={"action": "AddNodes", "outcome": "PartialFail",
+                                                 "succeed_count": 0}).raise_for_status()
+    props = {"cluster_id": emu.cluster_id, "count": 1, "urn": URN, "partial_failure": "rollback"}
+    with pytest.raises(Exception, match="PartialFail"):
+        _provider(emu).create(props)
+    assert _adds(emu) == 1
+
+    outs = _provider(emu).create(props).outs
+    assert len(outs["instance_ids"]) == 1 and outs["task_status"] == "Success"
+    assert _adds(emu) == 3  # the replayed PartialFail (recognised), then the next generation
+    nodes = [n for n in emu.admin.get("/_emulator/nodes").json()["nodes"] if n["Role"].lower() == "compute"]
+    assert sorted(n["InstanceId"] for n in nodes) == sorted(outs["instance_ids"])

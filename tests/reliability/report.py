@@ -111,4 +111,15 @@ def markdown(rows: list[Row], engine: Path | None, runtime_s: float, extra: list
     ]
     if extra:
         head += ["## Figures", "", *extra, ""]
-    return "\n".join([*head, "## Scenarios", "", *table(rows), ""])
+    return "\n".join([*head, *chaos_section(), "## Scenarios", "", *table(rows), ""])
+
+
+CHAOS = Path(__file__).resolve().parents[2] / "docs" / "chaos.md"
+
+
+def chaos_section() -> list[str]:
+    """The committed summary of the last long chaos batch (docs/chaos.md, written by `make chaos ...
+    CHAOS_ARGS=--summary`), so that this report states it too."""
+    if not CHAOS.exists():
+        return []
+    return [*CHAOS.read_text().rstrip().splitlines(), ""]

@@ -3,8 +3,9 @@
 After an ambiguous failure (a lost answer, a reset connection, an UnknownError: the request may or may not
 have been applied), the target is read for `AMBIGUOUS_SETTLE_S`; the write is sent again only if it shows
 no effect by then. A delete's effect is the action's `in_progress` status (`releasing`) or the target gone,
-from the one action table (wire/actions.py); CreateNodes' is its derived host names listed (nodegroup.py). The RequestId of a call whose answer was lost is unknown, so its
-wait reads resource states only (the operation log is keyed by RequestId).
+from the one action table (wire/actions.py); CreateNodes' is its derived host names listed (nodegroup.py).
+The RequestId of a call whose answer was lost is unknown, so its wait reads resource states only (the
+operation log is keyed by RequestId).
 """
 
 from __future__ import annotations

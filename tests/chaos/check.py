@@ -1,0 +1,178 @@
+"""The checker of a chaos run: after each step has converged, what the emulator holds must be what the
+state says, and what the program says.
+
+Pure functions over a `Snapshot` (the state's outputs, the emulator's inventory and tasks), so a unit
+test can hand it a made-up world and see each violation named.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from .plan import CLUSTER1, DEMO, GROUP1, GROUP2, Res
+
+# Task types of the writes whose repetition the README rules out (ClientToken-keyed creates) or
+# bounds (ResetNodes: see "Limits of the guarantees").
+ADD_TASK = "AddComputes"
+RESET_TASK = "ResetComputes"
+V2_CLUSTER = "c2"  # the program's one ehpc2.Cluster (its Queue is `q2`), there while any 2.0 group is
+
+
+@dataclass
+class Snapshot:
+    """The world after a step: `state` maps resource names to outputs; `nodes1` are the 1.0 compute
+    nodes (admin `nodes`), `nodes2` the 2.0 ones (`{"id", "hostname", "status", "cluster"}`)."""
+
+    state: dict[str, dict[str, Any]]
+    nodes1: list[dict[str, Any]]
+    clusters1: set[str]
+    nodes2: list[dict[str, Any]]
+    clusters2: set[str]
+    tasks: dict[str, dict[str, Any]]
+
+
+@dataclass
+class Violation:
+    kind: str  # leak, lost, duplicate, count, running, type, cluster, state, rerun, converge, secret
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.detail}"
+
+
+@dataclass
+class StepFacts:
+    """What the runner knows of the step, for the rules that depend on what was injected."""
+
+    new_tasks: set[str] = field(default_factory=set)  # task ids created during the step
+    disrupted: set[str] = field(default_factory=set)  # actions a kill/restart/drop may have cut short
+    partial_ok: set[str] = field(default_factory=set)  # groups that may hold an accepted partial result
+
+
+def prefix_of(name: str) -> str:
+    """The host-name prefix the chaos program gives a 1.0 group (its nodes are found by it)."""
+    return f"{name}-"
+
+
+def check(spec: tuple[Res, ...], snap: Snapshot, baseline: set[str], facts: StepFacts) -> list[Violation]:
+    """Every violation of the promises after a converged step (an empty list when all hold)."""
+    out: list[Violation] = []
+    want = {r.name: r for r in spec}
+    groups = {r.name: r for r in spec if r.kind in (GROUP1, GROUP2)}
+    for name in sorted(set(want) - set(snap.state)):
+        out.append(Violation("state", f"{name} is in the program but not in the state"))
+    for name in sorted(set(snap.state) - set(want) - {V2_CLUSTER}):
+        out.append(Violation("state", f"{name} is in the state but no longer in the program"))
+    if (V2_CLUSTER in snap.state) != any(r.kind == GROUP2 for r in spec):
+        out.append(Violation("state", f"the 2.0 cluster is {'' if V2_CLUSTER in snap.state else 'not '}in the "
+                                      "state, the program has " + ("2.0 groups" if V2_CLUSTER not in snap.state
+                                                                   else "no 2.0 group")))
+
+    held: dict[str, str] = {}
+    for name in sorted(groups):
+        outputs = snap.state.get(name)
+        if outputs is None:
+            continue
+        for iid in outputs.get("instance_ids") or []:
+            if iid in held:
+                out.append(Violation("duplicate", f"{iid} is held by {held[iid]} and {name}"))
+            held[iid] = name
+
+    live1 = {n["InstanceId"]: n for n in snap.nodes1 if n["InstanceId"] not in baseline}
+    live2 = {n["id"]: n for n in snap.nodes2}
+    live = {**live1, **live2}
+    for iid in sorted(set(live) - set(held)):
+        node = live[iid]
+        out.append(Violation("leak", f"{iid} ({node.get('HostName') or node.get('hostname')}) is in the "
+                                     "emulator but in no group of the state"))
+    for iid in sorted(set(held) - set(live)):
+        out.append(Violation("lost", f"{iid} of {held[iid]} is in the state but not in the emulator"))
+    for hostname, n in Counter(str(n.get("hostname")) for n in snap.nodes2).items():
+        if n > 1:
+            out.append(Violation("duplicate", f"{n} live 2.0 nodes share the host name {hostname}"))
+
+    for name, res in sorted(groups.items()):
+        outputs = snap.state.get(name)
+        if outputs is None:
+            continue
+        ids = list(outputs.get("instance_ids") or [])
+        failed = int(outputs.get("failed_count") or 0)
+        if len(ids) + failed != res.count or (failed and name not in facts.partial_ok):
+            out.append(Violation("count", f"{name} holds {len(ids)} node(s) and reports {failed} failed; "
+                                          f"the program asks for {res.count}"))
+        if res.kind == GROUP1:
+            for iid in ids:
+                one = live1.get(iid)
+                if one is None:
+                    continue
+                node = one
+                status = str(node.get("Status", "")).lower()
+                if status != ("running" if res.running else "stopped"):
+                    out.append(Violation("running", f"{iid} of {name} is {node.get('Status')}, "
+                                                    f"running={res.running}"))
+                if node.get("InstanceType") != res.instance_type:
+                    out.append(Violation("type", f"{iid} of {name} is {node.get('InstanceType')}, the program "
+                                                 f"says {res.instance_type}"))
+        else:
+            for iid in ids:
+                two = live2.get(iid)
+                if two is not None and two.get("status") != "running":
+                    out.append(Violation("running", f"{iid} of {name} is {two.get('status')}"))
+
+    ours1 = {str(snap.state[r.name].get("cluster_id")) for r in spec
+             if r.kind == CLUSTER1 and r.name in snap.state}
+    for cid in sorted(snap.clusters1 - ours1):
+        out.append(Violation("cluster", f"1.0 cluster {cid} is in the emulator but not in the state"))
+    ours2 = {str(o.get("cluster_id")) for n, o in snap.state.items() if n == V2_CLUSTER}
+    for cid in sorted(snap.clusters2 - ours2):
+        out.append(Violation("cluster", f"2.0 cluster {cid} is in the emulator but not in the state"))
+
+    out += _reruns(spec, snap, facts)
+    return out
+
+
+def _reruns(spec: tuple[Res, ...], snap: Snapshot, facts: StepFacts) -> list[Violation]:
+    """Writes that ran twice within a step where the README promises they do not."""
+    out: list[Violation] = []
+    new = [snap.tasks[t] for t in sorted(facts.new_tasks) if t in snap.tasks]
+    for res in spec:
+        if res.kind != GROUP1:
+            continue
+        adds = [t for t in new if t["TaskType"] == ADD_TASK and t.get("HostNamePrefix") == prefix_of(res.name)]
+        # A retried AddNodes must re-attach to its task by ClientToken. Only a task that ended badly
+        # (PartialFail retried, Failed rolled back then re-run) justifies another token.
+        bad = [t for t in adds if t["Status"] != "Success"]
+        tokens = Counter(t.get("ClientToken") for t in adds)
+        for token, n in tokens.items():
+            if n > 1:
+                out.append(Violation("duplicate", f"{n} AddNodes tasks for {res.name} share ClientToken {token}"))
+        if len(tokens) > 1 + len(bad) * 2:
+            out.append(Violation("duplicate", f"{len(tokens)} AddNodes tasks for {res.name} in one step "
+                                              f"({len(bad)} ended badly)"))
+    for res in spec:
+        if res.kind != GROUP1 or "ResetNodes" in facts.disrupted:
+            continue  # a disrupted ResetNodes may run twice: a documented limit, counted apart
+        ids = set((snap.state.get(res.name) or {}).get("instance_ids") or [])
+        resets = [t for t in new if t["TaskType"] == RESET_TASK and set(t.get("Targets") or []) & ids]
+        if len(resets) > 1:
+            out.append(Violation("rerun", f"{len(resets)} ResetNodes tasks for {res.name} in one step"))
+    return out
+
+
+def limit_shown(snap: Snapshot, facts: StepFacts, spec: tuple[Res, ...]) -> list[str]:
+    """Documented limits of the guarantees this step showed (not violations): a ResetNodes run twice
+    after a disruption."""
+    shown = []
+    if "ResetNodes" in facts.disrupted:
+        new = [snap.tasks[t] for t in facts.new_tasks if t in snap.tasks]
+        for res in spec:
+            ids = set((snap.state.get(res.name) or {}).get("instance_ids") or [])
+            resets = [t for t in new if t["TaskType"] == RESET_TASK and set(t.get("Targets") or []) & ids]
+            if len(resets) > 1:
+                shown.append(f"ResetNodes ran {len(resets)} times for {res.name} after a disruption")
+    return shown
+
+
+__all__ = ["DEMO", "Snapshot", "StepFacts", "Violation", "check", "limit_shown", "prefix_of"]
