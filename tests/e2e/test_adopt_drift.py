@@ -62,19 +62,19 @@ def test_adopt_scale_drift_destroy(tmp_path: Path, pulumi_env: dict[str, str], e
     assert len(grown) == 3 and set(legacy) < set(grown)
     assert mutations(before, emulator.requests()) == {"AddNodes": 1}
 
-    # Drift: a node stopped, a node deleted, another's instance type changed, all outside Pulumi.
+    # Drift: a node stopped, a node deleted, another's instance type and image changed, all outside Pulumi.
     _outside(emulator, "StopNodes", instance_ids=[lone])
     _outside(emulator, "DeleteNodes", instance_ids=[legacy[0]])
-    emulator.admin("PATCH", f"nodes/{legacy[1]}", json={"InstanceType": "ecs.c7.xlarge"})
+    emulator.admin("PATCH", f"nodes/{legacy[1]}", json={"InstanceType": "ecs.c7.xlarge", "ImageId": "m-outside"})
     stack.refresh()
     ids_state, prefix_state = resource_outputs(stack, "byids"), resource_outputs(stack, "byprefix")
     assert ids_state["running"] is False and ids_state["drift"][0]["property"] == "running"
     assert legacy[0] not in prefix_state["instance_ids"] and prefix_state["count"] == 2
-    assert {f["property"] for f in prefix_state["drift"]} == {"exists", "instance_type"}
+    assert {f["property"] for f in prefix_state["drift"]} == {"exists", "instance_type", "image_id"}
     preview = stack.preview(diff=True)
-    assert "running" in preview.stdout and "instance_type" in preview.stdout
+    assert all(p in preview.stdout for p in ("running", "instance_type", "image_id"))
 
-    # The next up: `running` converges in place (the stopped node started), `instance_type` replaces.
+    # The next up: `running` converges in place (the stopped node started), `instance_type`/`image_id` replace.
     before = emulator.requests()
     up = stack.up()
     assert up.outputs["ids"].value == [lone]
