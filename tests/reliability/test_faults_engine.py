@@ -23,7 +23,8 @@ pytestmark = pytest.mark.e2e
 def _program() -> None:
     cfg = pulumi.Config()
     group = NodeGroup("workers", cluster_id=DEMO_CLUSTER, count=cfg.require_int("count"),
-                      running=cfg.get_bool("running") is not False, timeouts={"create": "5m", "update": "5m"})
+                      running=cfg.get_bool("running") is not False, timeouts={"create": "5m", "update": "5m"},
+                      partial_failure=cfg.get("policy") or "accept")
     pulumi.export("ids", group.instance_ids)
 
 
@@ -112,3 +113,41 @@ def test_fault_through_engine(case: str, pulumi_env: dict[str, str], emulator: E
                + ("; " + "; ".join(problems) if problems else ""), duplicates=dup, leaks=leaks + left,
                ok=not problems and not dup and not leaks)
     assert not problems and not dup and not leaks, row.outcome
+
+
+def test_rolled_back_partialfail_that_added_nothing_is_not_replayed(
+        pulumi_env: dict[str, str], emulator: EmulatorProcess) -> None:
+    """Found by the chaos batch (seed 1): a PartialFail AddNodes that added no node, under
+    partial_failure='rollback', was replayed by its ClientToken on every later `pulumi up`, so the stack
+    could never be created. The next up must ask for the nodes again, once."""
+    row = report.record("faults", "create: PartialFail with 0 nodes added under rollback, then the next up "
+                        "(chaos seed 1)", "pulumi", "clear error; the next up adds the nodes with a new token")
+    stack = new_stack("faults", _program, emulator.endpoint, sts=True, extra={"count": "2", "policy": "rollback"})
+    emulator.admin("POST", "next-task", json={"action": "AddNodes", "outcome": "PartialFail", "succeed_count": 0})
+    first, text = run(stack.up)
+    texts = [text]
+    shown = isinstance(first, auto.CommandError) and "PartialFail" in text
+    problems = [] if shown else ["the PartialFail was not shown"]
+    second, text = run(stack.up)
+    texts.append(text)
+    if isinstance(second, auto.CommandError):
+        problems.append(f"the next up failed: {text[-300:]}")
+    _settle(emulator)
+    outs = {} if isinstance(second, auto.CommandError) else resource_outputs(stack, "workers")
+    ids = set(outs.get("instance_ids") or [])
+    inv = {n["InstanceId"] for n in emulator.compute_nodes()}
+    tasks = [t for t in emulator.admin("GET", "stats")["tasks"].values() if t["TaskType"] == "AddComputes"]
+    if len(ids) != 2:
+        problems.append(f"state holds {len(ids)} nodes")
+    if len(tasks) != 2:  # the failed one and the new generation's; a replay makes no task
+        problems.append(f"{len(tasks)} AddNodes tasks")
+    secrets = scan_stack(stack, *texts)
+    if secrets:
+        problems.append(f"secret in output: {secrets}")
+    run(stack.destroy)
+    _settle(emulator)
+    left = len(emulator.compute_nodes())
+    leaks = len(inv ^ ids) + left
+    row.finish(("error -> ok" if not problems else "; ".join(problems)) + f"; {len(tasks)} AddNodes tasks",
+               duplicates=max(0, len(tasks) - 2), leaks=leaks, ok=not problems and not leaks)
+    assert not problems and not leaks, row.outcome
