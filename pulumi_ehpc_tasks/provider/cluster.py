@@ -13,8 +13,8 @@ from typing import Any, Literal
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, ValidationInfo, model_validator
 
-from ..waiting import FinishedTask
-from ..wire import ClusterInfo, NotFoundError
+from ..waiting import FinishedTask, TaskFailedError
+from ..wire import ClusterInfo, NotFoundError, Outcome
 from ..wire.cluster_models import CreateClusterRequest
 from ..wire.task_models import ClusterId
 from .adoption import CLAIMS, AdoptionError, read_at_check, read_at_create
@@ -36,13 +36,14 @@ from .inputs import (
     wire_check,
 )
 from .state import list_cluster_nodes
-from .tokens import failed_before, send_keyed
+from .tokens import replayed_outcome, send_keyed
 from .unkeyed import cluster_write, run_unkeyed
 from .waits import wait_with_progress
 
 __all__ = ["CLUSTER_IN_PLACE_KEYS", "ClusterError", "ClusterInputs", "ClusterProvider"]
 
 CLUSTER_IN_PLACE_KEYS = ("running", "timeouts", "release_instances")
+_OVER = (Outcome.FAILURE, Outcome.PARTIAL)  # a replayed create that ended so was discarded (`_discard`)
 _RENAMES = {"vswitch_id": "v_switch_id"}  # input name → CreateClusterRequest field, where they differ
 _NOT_SENT = {"running", "timeouts", "release_instances", "urn", CONNECTION, "manager_instance_type", "manager_count",
              "compute_instance_type", "compute_count", "login_instance_type", "login_count",
@@ -191,13 +192,16 @@ class ClusterProvider(EhpcProvider[ClusterInputs]):
             resp = op.client.create_cluster(client_token=token, **params)
             op.cluster_id = resp.cluster_id
             try:
-                if failed_before(op, resp.task_id, time.monotonic()):
+                if replayed_outcome(op, resp.task_id, time.monotonic()) in _OVER:
                     return None  # an earlier attempt with this token failed: ask again with the next one
                 op.info(f"CreateCluster task {resp.task_id}: creating cluster {resp.cluster_id} ({inputs.name})")
                 finished = wait_with_progress(op, resp.task_id, "CreateCluster", inputs.timeouts.create)
             except NotFoundError:
                 return None  # the token belongs to a cluster deleted since: the next generation is new
-            finished.raise_for_outcome()
+            try:
+                finished.raise_for_outcome()
+            except TaskFailedError as err:
+                self._discard(op, inputs, err)
             return finished
 
         finished = send_keyed(op, "CreateCluster", "create-cluster", params, attempt)
@@ -210,6 +214,26 @@ class ClusterProvider(EhpcProvider[ClusterInputs]):
             **op.task_outputs(),
         )
         return CreateResult(op.cluster_id, outs)
+
+    @staticmethod
+    def _discard(op: Op, inputs: ClusterInputs, err: TaskFailedError) -> None:
+        """Delete the cluster a failed (or partially failed) CreateCluster made, then raise `err`'s story.
+
+        A create that raises leaves no state, so Pulumi could never delete that cluster: it and its
+        nodes would leak, and the ClientToken would hand the failure back on every later `up`.
+        """
+        op.info(f"CreateCluster failed; deleting cluster {op.cluster_id} so that nothing is left behind")
+        try:
+            run_unkeyed(op, cluster_write(op, "DeleteCluster", release_instance=True), op.cluster_id,
+                        inputs.timeouts.delete)
+        except NotFoundError:
+            pass  # gone already: what the delete wants
+        except Exception as cleanup:  # the user must learn both: the failure and the cluster left to delete
+            raise ClusterError(f"{err} Deleting cluster {op.cluster_id} that it made failed too ({cleanup}): delete "
+                               "it (DeleteCluster) before the next `pulumi up`, which creates a new one.") from err
+        raise ClusterError(f"{err} Cluster {op.cluster_id} that it made has been deleted with its instances, so "
+                           "nothing is left behind; fix the cause and run `pulumi up` again to create a new one."
+                           ) from err
 
     @staticmethod
     def _power(op: Op, running: bool, timeout_s: float) -> None:

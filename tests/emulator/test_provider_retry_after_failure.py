@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from pulumi_ehpc_tasks.provider.cluster import ClusterError, ClusterProvider
 from pulumi_ehpc_tasks.provider.nodegroup import NodeGroupProvider
 from pulumi_ehpc_tasks.provider.settings import ProviderSettings
 from pulumi_ehpc_tasks.waiting import TaskFailedError
@@ -61,3 +62,27 @@ def test_create_after_a_partialfail_that_added_nothing_adds_nodes(emu: Any) -> N
     assert _adds(emu) == 3  # the replayed PartialFail (recognised), then the next generation
     nodes = [n for n in emu.admin.get("/_emulator/nodes").json()["nodes"] if n["Role"].lower() == "compute"]
     assert sorted(n["InstanceId"] for n in nodes) == sorted(outs["instance_ids"])
+
+
+CLUSTER_URN = "urn:pulumi:t::p::pulumi-python:dynamic/ehpc:Cluster::hpc"
+
+
+@pytest.mark.parametrize("outcome", ["Failed", "PartialFail"])
+def test_a_failed_createcluster_leaves_nothing_and_the_next_create_makes_one(emu: Any, outcome: str) -> None:
+    """Found by the chaos batch (seeds 8, 23, 40, ...): a create that raises leaves no state, so the cluster
+    a Failed/PartialFail CreateCluster made leaked, and a PartialFail replayed by its ClientToken failed
+    every later `pulumi up`."""
+    client = EhpcClient(endpoint=emu.endpoint, credentials=emu.credentials)
+    before = {c.id for c in client.list_clusters().clusters}
+    provider = ClusterProvider()
+    provider._settings = ProviderSettings(endpoint=emu.endpoint, _client=client)  # type: ignore[attr-defined]
+    props = {"name": "chaos", "compute_count": 2, "urn": CLUSTER_URN}
+    emu.admin.post("/_emulator/next-task", json={"action": "CreateCluster", "outcome": outcome}).raise_for_status()
+    with pytest.raises(ClusterError, match=f"{outcome}.*has been deleted with its instances"):
+        provider.create(props)
+    assert {c.id for c in client.list_clusters().clusters} == before
+
+    created = provider.create(props)  # the next `pulumi up`: a new cluster, not the replayed failure
+    assert created.outs["task_status"] == "Success"
+    assert {c.id for c in client.list_clusters().clusters} == before | {created.id}
+    assert provider.create(props).id == created.id  # and a third re-attaches to it
