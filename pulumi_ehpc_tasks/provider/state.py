@@ -24,13 +24,16 @@ _LEAVING = frozenset(
 _PAGE = 100
 
 
-def list_compute_nodes(client: EhpcClient, cluster_id: str) -> dict[str, NodeInfo]:
-    """Every compute node of the cluster that is not on its way out, by instance id.
+def list_compute_nodes(client: EhpcClient, cluster_id: str, *, leaving: bool = False) -> dict[str, NodeInfo]:
+    """Every compute node of the cluster that is not on its way out (with `leaving`: every one), by id.
 
     The listing began after this call did, so it shows every effect the caller already knows of;
-    concurrent callers on one cluster share it (`_NodeListings`).
+    concurrent callers on one cluster share it (`_NodeListings`). A node on its way out is not gone:
+    the task removing it may still fail and leave it running, so a delete is done only once the node
+    is not listed at all (`leaving=True`).
     """
-    return dict(_LISTINGS.get(client, cluster_id))
+    nodes = _LISTINGS.get(client, cluster_id)
+    return dict(nodes) if leaving else {i: n for i, n in nodes.items() if n.status.lower() not in _LEAVING}
 
 
 def list_cluster_nodes(client: EhpcClient, cluster_id: str) -> list[tuple[str, NodeInfo]]:
@@ -40,13 +43,14 @@ def list_cluster_nodes(client: EhpcClient, cluster_id: str) -> list[tuple[str, N
     return [(role, node) for role in roles for node in _fetch_compute_nodes(client, cluster_id, role).values()]
 
 
-def _fetch_compute_nodes(client: EhpcClient, cluster_id: str, role: str = "Compute") -> dict[str, NodeInfo]:
+def _fetch_compute_nodes(client: EhpcClient, cluster_id: str, role: str = "Compute", *,
+                         leaving: bool = False) -> dict[str, NodeInfo]:
     nodes: dict[str, NodeInfo] = {}
     page = 1
     while True:
         resp = client.list_nodes(cluster_id=cluster_id, role=role, page_number=page, page_size=_PAGE)
         for node in resp.nodes:
-            if node.status.lower() not in _LEAVING:
+            if leaving or node.status.lower() not in _LEAVING:
                 nodes[node.id] = node
         if page * _PAGE >= resp.total_count or not resp.nodes:
             return nodes
@@ -88,7 +92,7 @@ class _NodeListings:
             assert listing is not None
             if start:
                 try:
-                    listing.nodes = _fetch_compute_nodes(client, cluster_id)
+                    listing.nodes = _fetch_compute_nodes(client, cluster_id, leaving=True)
                 except BaseException as exc:
                     listing.error = exc
                     raise

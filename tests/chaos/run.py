@@ -269,7 +269,8 @@ class Runner:
         if not ok:
             r.failed_ups += 1
             line += f" ({_first_error(text)})"
-            recovered = self._recover(stack, command, killed="kill" in fired)
+            surfacing = any(t.kind in ("failed", "partial") for t in step.troubles)
+            recovered = self._recover(stack, command, killed="kill" in fired, surfacing=surfacing)
             line += f"; recovery: {recovered}"
         self._settle(emu)
         snap = self._snapshot(emu, stack)
@@ -286,9 +287,13 @@ class Runner:
         r.limits += [f"step {index}: {x}" for x in checker.limit_shown(snap, facts, step.spec)]
         r.violations += [f"step {index} ({step.change}): {v}" for v in found]
 
-    def _recover(self, stack: auto.Stack, command: Callable[..., Any], *, killed: bool) -> str:
+    def _recover(self, stack: auto.Stack, command: Callable[..., Any], *, killed: bool, surfacing: bool) -> str:
         """The README's recovery, then the step's command once more (`up`, or `destroy` if it was
-        destroying); returns what it took."""
+        destroying); returns what it took.
+
+        When the step scripted a Failed or PartialFail task and a kill cut the wait short, that task's
+        failure is first reported by the command run again (as it should be: the user learns of it), so
+        `surfacing` allows that run to fail once; the one after it must converge."""
         r = self.result
         done = []
         if killed:
@@ -316,6 +321,11 @@ class Runner:
         self.texts.append(text)
         r.recoveries[name] += 1
         done.append(f"{name} " + ("ok" if ok else "failed"))
+        if not ok and surfacing:
+            ok, text = _run(command)
+            self.texts.append(text)
+            r.recoveries[f"{name} again (a scripted failure reported late)"] += 1
+            done.append(f"{name} again " + ("ok" if ok else "failed"))
         if not ok:
             r.violations.append(f"converge: `pulumi {name}` after the step failed: {_first_error(text)}")
         return ", ".join(done)

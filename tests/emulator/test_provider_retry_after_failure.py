@@ -86,3 +86,23 @@ def test_a_failed_createcluster_leaves_nothing_and_the_next_create_makes_one(emu
     assert created.outs["task_status"] == "Success"
     assert {c.id for c in client.list_clusters().clusters} == before | {created.id}
     assert provider.create(props).id == created.id  # and a third re-attaches to it
+
+
+def test_a_lost_deletenodes_answer_whose_task_fails_keeps_the_nodes_in_the_state(emu: Any) -> None:
+    """Found by the chaos batch (seed 28): after a DeleteNodes answer was lost, nodes on their way out
+    counted as deleted, so a scale-down reported success while the task then failed and the node stayed,
+    a leak. The update must wait for that task and fail, keeping the group as it was."""
+    provider = _provider(emu)
+    created = provider.create({"cluster_id": emu.cluster_id, "count": 2, "urn": URN})
+    emu.admin.post("/_emulator/faults", json={"action": "DeleteNodes", "drop": "after", "times": 1}
+                   ).raise_for_status()
+    emu.admin.post("/_emulator/next-task", json={"action": "DeleteNodes", "outcome": "Failed"}).raise_for_status()
+    with pytest.raises(TaskFailedError):
+        _provider(emu).update(created.id, created.outs, {**created.outs, "count": 1})
+    emu.admin.delete("/_emulator/faults").raise_for_status()
+    nodes = [n for n in emu.admin.get("/_emulator/nodes").json()["nodes"] if n["Role"].lower() == "compute"]
+    assert sorted(n["InstanceId"] for n in nodes) == sorted(created.outs["instance_ids"])
+
+    shrunk = _provider(emu).update(created.id, created.outs, {**created.outs, "count": 1}).outs
+    nodes = [n for n in emu.admin.get("/_emulator/nodes").json()["nodes"] if n["Role"].lower() == "compute"]
+    assert [n["InstanceId"] for n in nodes] == shrunk["instance_ids"] and len(shrunk["instance_ids"]) == 1
