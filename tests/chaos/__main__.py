@@ -51,6 +51,12 @@ def _in_child(seed: int, workroot: Path, engine: Path) -> dict[str, Any]:
                                             f"{proc.stderr[-600:]}"], "limits": [], "seconds": 0.0}
 
 
+def _seed_text(seeds: list[int]) -> str:
+    if seeds == list(range(seeds[0], seeds[0] + len(seeds))):
+        return f"Seeds {seeds[0]}..{seeds[-1]}"
+    return "Seeds " + ", ".join(map(str, seeds))
+
+
 def summarize(results: list[dict[str, Any]], seconds: float, first_seed: int) -> str:
     """The batch as markdown: runs, steps, troubles by kind, kills, recoveries, violations."""
     troubles: Counter[str] = Counter()
@@ -63,7 +69,7 @@ def summarize(results: list[dict[str, Any]], seconds: float, first_seed: int) ->
     lines = [
         "## Chaos batch (random stacks, changes and faults; `make chaos`)",
         "",
-        f"Seeds {first_seed}..{first_seed + len(results) - 1}: **{len(results)} runs, "
+        f"{_seed_text([r['seed'] for r in results] or [first_seed])}: **{len(results)} runs, "
         f"{sum(r['steps'] for r in results)} program changes** (the initial create counted), "
         f"{sum(troubles.values())} troubles armed, {sum(r['kills'] for r in results)} SIGKILLs of "
         f"`pulumi` and its plugins fired, {sum(r['restarts'] for r in results)} emulator restarts, "
@@ -91,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.chaos", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="how many seeds (default 3)")
     parser.add_argument("--seed", type=int, default=1, help="the first seed (default 1)")
+    parser.add_argument("--seeds", help="a comma-separated list of seeds instead of --seed/--runs")
     parser.add_argument("--jobs", type=int, default=1, help="seeds run at once, each in its own process")
     parser.add_argument("--workdir", type=Path, help="where runs keep their state (default: a temp dir)")
     parser.add_argument("--plan", action="store_true", help="print the seeds' plans and run nothing")
@@ -100,6 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     seeds = list(range(args.seed, args.seed + args.runs))
+    if args.seeds:
+        try:
+            seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
+        except ValueError:
+            parser.error(f"--seeds must be integers separated by commas, not {args.seeds!r}")
+        args.runs, args.seed = len(seeds), seeds[0]
     if args.plan:
         for seed in seeds:
             print(json.dumps(draw(seed).to_json(), indent=1))
