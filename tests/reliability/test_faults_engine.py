@@ -11,11 +11,12 @@ import pulumi
 import pytest
 from pulumi import automation as auto
 
-from pulumi_ehpc_tasks import NodeGroup
-from tests.e2e.harness import DEMO_CLUSTER, EmulatorProcess, resource_outputs, wait_until
+from pulumi_ehpc_tasks import Cluster, NodeGroup
+from pulumi_ehpc_tasks.wire import Credentials, EhpcClient
+from tests.e2e.harness import DEMO_CLUSTER, DEMO_KEY_ID, EmulatorProcess, resource_outputs, wait_until
 
 from . import report
-from .engine import new_stack, run, scan_stack
+from .engine import SECRET, new_stack, run, scan_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -150,4 +151,91 @@ def test_rolled_back_partialfail_that_added_nothing_is_not_replayed(
     leaks = len(inv ^ ids) + left
     row.finish(("error -> ok" if not problems else "; ".join(problems)) + f"; {len(tasks)} AddNodes tasks",
                duplicates=max(0, len(tasks) - 2), leaks=leaks, ok=not problems and not leaks)
+    assert not problems and not leaks, row.outcome
+
+
+def _cluster_program() -> None:
+    Cluster("hpc", name="chaos-found", compute_count=1, timeouts={"create": "5m", "delete": "5m"})
+
+
+def _other_clusters(emulator: EmulatorProcess) -> set[str]:
+    with EhpcClient(endpoint=emulator.endpoint, credentials=Credentials(DEMO_KEY_ID, SECRET)) as client:
+        return {c.id for c in client.list_clusters(page_size=50).clusters} - {DEMO_CLUSTER}
+
+
+@pytest.mark.parametrize("outcome", ["Failed", "PartialFail"])
+def test_failed_createcluster_leaves_no_cluster(outcome: str, pulumi_env: dict[str, str],
+                                                emulator: EmulatorProcess) -> None:
+    """Found by the chaos batch (seeds 8, 23, 40, 41, 47, 56, 84, 117, 126): the cluster a failed
+    CreateCluster made was left outside the state, and a replayed PartialFail failed every later up."""
+    row = report.record("faults", f"create: CreateCluster ends {outcome}, then the next up (chaos seeds 8, 23, 40)",
+                        "pulumi", "clear error; the cluster it made deleted; the next up creates one")
+    stack = new_stack("faults", _cluster_program, emulator.endpoint, sts=True)
+    before = _other_clusters(emulator)
+    emulator.admin("POST", "next-task", json={"action": "CreateCluster", "outcome": outcome})
+    first, text = run(stack.up)
+    texts = [text]
+    problems = [] if isinstance(first, auto.CommandError) and "has been deleted" in text else [
+        "the failure did not say the cluster was deleted"]
+    _settle(emulator)
+    left = _other_clusters(emulator) - before
+    if left:
+        problems.append(f"cluster(s) left outside the state: {sorted(left)}")
+    second, text = run(stack.up)
+    texts.append(text)
+    if isinstance(second, auto.CommandError):
+        problems.append(f"the next up failed: {text[-300:]}")
+    made = _other_clusters(emulator) - before
+    if len(made) != 1:
+        problems.append(f"{len(made)} clusters after the next up")
+    secrets = scan_stack(stack, *texts)
+    if secrets:
+        problems.append(f"secret in output: {secrets}")
+    run(stack.destroy)
+    _settle(emulator)
+    leaks = len(_other_clusters(emulator) - before)
+    row.finish("error -> ok" if not problems else "; ".join(problems), duplicates=max(0, len(made) - 1),
+               leaks=leaks + len(left), ok=not problems and not leaks)
+    assert not problems and not leaks, row.outcome
+
+
+def test_lost_deletenodes_answer_then_failed_task_keeps_the_nodes(
+        pulumi_env: dict[str, str], emulator: EmulatorProcess) -> None:
+    """Found by the chaos batch (seeds 28, 30, 99): after a DeleteNodes answer was lost, nodes on their
+    way out counted as deleted; the task then failed, the nodes stayed and the state had dropped them."""
+    row = report.record("faults", "scale down 2->1: DeleteNodes answer lost, then its task Failed (chaos seeds 28, "
+                        "30, 99)", "pulumi", "clear error naming the task; state = inventory; next up shrinks")
+    stack = new_stack("faults", _program, emulator.endpoint, sts=True, extra={"count": "2"})
+    result, text = run(stack.up)
+    assert not isinstance(result, auto.CommandError), text[-3000:]
+    texts = [text]
+    stack.set_config("count", auto.ConfigValue("1"))
+    emulator.admin("POST", "faults", json={"action": "DeleteNodes", "drop": "after", "times": 1})
+    emulator.admin("POST", "next-task", json={"action": "DeleteNodes", "outcome": "Failed"})
+    first, text = run(stack.up)
+    texts.append(text)
+    emulator.admin("DELETE", "faults")
+    _settle(emulator)
+    problems = [] if isinstance(first, auto.CommandError) and "DeleteComputes" in text else [
+        "the failed delete task was not reported"]
+    ids = set(resource_outputs(stack, "workers").get("instance_ids") or [])
+    inv = {n["InstanceId"] for n in emulator.compute_nodes()}
+    if ids != inv:
+        problems.append(f"state {len(ids)} node(s), emulator {len(inv)}")
+    second, text = run(stack.up)
+    texts.append(text)
+    _settle(emulator)
+    ids = set(resource_outputs(stack, "workers").get("instance_ids") or [])
+    inv = {n["InstanceId"] for n in emulator.compute_nodes()}
+    if isinstance(second, auto.CommandError) or len(ids) != 1 or ids != inv:
+        problems.append(f"the next up: state {len(ids)}, emulator {len(inv)}")
+    secrets = scan_stack(stack, *texts)
+    if secrets:
+        problems.append(f"secret in output: {secrets}")
+    leaks = len(inv ^ ids)
+    run(stack.destroy)
+    _settle(emulator)
+    leaks += len(emulator.compute_nodes())
+    row.finish("error -> ok" if not problems else "; ".join(problems), duplicates=0, leaks=leaks,
+               ok=not problems and not leaks)
     assert not problems and not leaks, row.outcome
