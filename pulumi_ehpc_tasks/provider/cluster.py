@@ -7,6 +7,7 @@ with reads only (DescribeCluster, ListNodes); from then on it is managed like a 
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any, Literal
 
@@ -193,7 +194,10 @@ class ClusterProvider(EhpcProvider[ClusterInputs]):
             op.cluster_id = resp.cluster_id
             try:
                 if replayed_outcome(op, resp.task_id, time.monotonic()) in _OVER:
-                    return None  # an earlier attempt with this token failed: ask again with the next one
+                    # An earlier attempt with this token failed: its cluster goes (if that attempt could
+                    # not delete it, or was killed first), then the next token asks again.
+                    self._delete_failed(op, inputs)
+                    return None
                 op.info(f"CreateCluster task {resp.task_id}: creating cluster {resp.cluster_id} ({inputs.name})")
                 finished = wait_with_progress(op, resp.task_id, "CreateCluster", inputs.timeouts.create)
             except NotFoundError:
@@ -224,16 +228,20 @@ class ClusterProvider(EhpcProvider[ClusterInputs]):
         """
         op.info(f"CreateCluster failed; deleting cluster {op.cluster_id} so that nothing is left behind")
         try:
-            run_unkeyed(op, cluster_write(op, "DeleteCluster", release_instance=True), op.cluster_id,
-                        inputs.timeouts.delete)
-        except NotFoundError:
-            pass  # gone already: what the delete wants
-        except Exception as cleanup:  # the user must learn both: the failure and the cluster left to delete
-            raise ClusterError(f"{err} Deleting cluster {op.cluster_id} that it made failed too ({cleanup}): delete "
-                               "it (DeleteCluster) before the next `pulumi up`, which creates a new one.") from err
+            ClusterProvider._delete_failed(op, inputs)
+        except Exception as cleanup:  # the user must learn both: the failure and the cluster left behind
+            raise ClusterError(f"{err} Deleting cluster {op.cluster_id} that it made failed too ({cleanup}); the "
+                               "next `pulumi up` deletes it before it creates a new one.") from err
         raise ClusterError(f"{err} Cluster {op.cluster_id} that it made has been deleted with its instances, so "
                            "nothing is left behind; fix the cause and run `pulumi up` again to create a new one."
                            ) from err
+
+    @staticmethod
+    def _delete_failed(op: Op, inputs: ClusterInputs) -> None:
+        """DeleteCluster (releasing its instances) the cluster a failed CreateCluster made, if it exists."""
+        with contextlib.suppress(NotFoundError):  # gone already: what the delete wants
+            run_unkeyed(op, cluster_write(op, "DeleteCluster", release_instance=True), op.cluster_id,
+                        inputs.timeouts.delete)
 
     @staticmethod
     def _power(op: Op, running: bool, timeout_s: float) -> None:

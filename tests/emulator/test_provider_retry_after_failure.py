@@ -106,3 +106,25 @@ def test_a_lost_deletenodes_answer_whose_task_fails_keeps_the_nodes_in_the_state
     shrunk = _provider(emu).update(created.id, created.outs, {**created.outs, "count": 1}).outs
     nodes = [n for n in emu.admin.get("/_emulator/nodes").json()["nodes"] if n["Role"].lower() == "compute"]
     assert [n["InstanceId"] for n in nodes] == shrunk["instance_ids"] and len(shrunk["instance_ids"]) == 1
+
+
+def test_a_failed_cluster_that_could_not_be_deleted_goes_at_the_next_create(emu: Any) -> None:
+    """Chaos seed 8: the cleanup DeleteCluster could not run (DescribeCluster refused), so the failed
+    cluster stayed; the next `pulumi up` recognises the replayed failure and deletes that cluster first."""
+    client = EhpcClient(endpoint=emu.endpoint, credentials=emu.credentials)
+    before = {c.id for c in client.list_clusters().clusters}
+    provider = ClusterProvider()
+    provider._settings = ProviderSettings(endpoint=emu.endpoint, _client=client)  # type: ignore[attr-defined]
+    props = {"name": "chaos", "compute_count": 1, "urn": CLUSTER_URN}
+    emu.admin.post("/_emulator/next-task", json={"action": "CreateCluster", "outcome": "PartialFail"}
+                   ).raise_for_status()
+    emu.admin.post("/_emulator/faults", json={"action": "DescribeCluster", "code": "NotAuthorized"}
+                   ).raise_for_status()
+    with pytest.raises(ClusterError, match="failed too.*the next `pulumi up` deletes it"):
+        provider.create(props)
+    emu.admin.delete("/_emulator/faults").raise_for_status()
+    [failed] = {c.id for c in client.list_clusters().clusters} - before
+
+    created = provider.create(props)
+    assert created.id != failed and created.outs["task_status"] == "Success"
+    assert {c.id for c in client.list_clusters().clusters} == before | {created.id}
