@@ -52,6 +52,15 @@ def _settle(emulator: EmulatorProcess) -> None:
     wait_until(lambda: not emulator.admin("GET", "health")["open_tasks"], timeout_s=60)
 
 
+def _scan_and_destroy(stack: auto.Stack, texts: list[str], problems: list[str], emulator: EmulatorProcess) -> None:
+    """The secret scan of everything the stack printed and holds, then `pulumi destroy` and settle."""
+    secrets = scan_stack(stack, *texts)
+    if secrets:
+        problems.append(f"secret in output: {secrets}")
+    run(stack.destroy)
+    _settle(emulator)
+
+
 @pytest.mark.parametrize("case", list(CASES))
 def test_fault_through_engine(case: str, pulumi_env: dict[str, str], emulator: EmulatorProcess) -> None:
     initial, target, command, rule, expect = CASES[case]
@@ -102,11 +111,7 @@ def test_fault_through_engine(case: str, pulumi_env: dict[str, str], emulator: E
     tasks = emulator.admin("GET", "stats")["tasks"].values()
     add_tasks = sum(1 for t in tasks if t["TaskType"] == "AddComputes")
     dup = max(0, add_tasks - 1)  # every case makes exactly one AddNodes task (the set-up's or the create's)
-    secrets = scan_stack(stack, *texts)
-    if secrets:
-        problems.append(f"secret in output: {secrets}")
-    run(stack.destroy)
-    _settle(emulator)
+    _scan_and_destroy(stack, texts, problems, emulator)
     left = len(emulator.compute_nodes())
     if left:
         problems.append(f"{left} node(s) left after destroy")
@@ -142,11 +147,7 @@ def test_rolled_back_partialfail_that_added_nothing_is_not_replayed(
         problems.append(f"state holds {len(ids)} nodes")
     if len(tasks) != 2:  # the failed one and the new generation's; a replay makes no task
         problems.append(f"{len(tasks)} AddNodes tasks")
-    secrets = scan_stack(stack, *texts)
-    if secrets:
-        problems.append(f"secret in output: {secrets}")
-    run(stack.destroy)
-    _settle(emulator)
+    _scan_and_destroy(stack, texts, problems, emulator)
     left = len(emulator.compute_nodes())
     leaks = len(inv ^ ids) + left
     row.finish(("error -> ok" if not problems else "; ".join(problems)) + f"; {len(tasks)} AddNodes tasks",
@@ -188,11 +189,7 @@ def test_failed_createcluster_leaves_no_cluster(outcome: str, pulumi_env: dict[s
     made = _other_clusters(emulator) - before
     if len(made) != 1:
         problems.append(f"{len(made)} clusters after the next up")
-    secrets = scan_stack(stack, *texts)
-    if secrets:
-        problems.append(f"secret in output: {secrets}")
-    run(stack.destroy)
-    _settle(emulator)
+    _scan_and_destroy(stack, texts, problems, emulator)
     leaks = len(_other_clusters(emulator) - before)
     row.finish("error -> ok" if not problems else "; ".join(problems), duplicates=max(0, len(made) - 1),
                leaks=leaks + len(left), ok=not problems and not leaks)
