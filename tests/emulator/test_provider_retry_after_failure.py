@@ -120,7 +120,7 @@ def test_a_failed_cluster_that_could_not_be_deleted_goes_at_the_next_create(emu:
                    ).raise_for_status()
     emu.admin.post("/_emulator/faults", json={"action": "DescribeCluster", "code": "NotAuthorized"}
                    ).raise_for_status()
-    with pytest.raises(ClusterError, match="failed too.*the next `pulumi up` deletes it"):
+    with pytest.raises(ClusterError, match=r"failed too.*the next `pulumi up` deletes it"):
         provider.create(props)
     emu.admin.delete("/_emulator/faults").raise_for_status()
     [failed] = {c.id for c in client.list_clusters().clusters} - before
