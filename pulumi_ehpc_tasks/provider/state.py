@@ -11,15 +11,16 @@ from ..wire import EhpcClient, NodeInfo, NotFoundError
 from ..wire.actions import ACTIONS
 from ..wire.models import ListNodesRequest
 
-__all__ = ["GONE", "cluster_status", "list_cluster_nodes", "list_compute_nodes"]
+__all__ = ["GONE", "UNTRACKING", "cluster_status", "list_cluster_nodes", "list_compute_nodes"]
 
 GONE = ""
 """The status of a target that no longer exists (as `Effect.on_success` spells it)."""
-# Nodes on their way out: the in-progress status of every write whose success is "gone", plus
-# `untracking` (E-HPC removing a node from the cluster without releasing it; no task of ours shows it).
+UNTRACKING = "untracking"
+"""E-HPC removing a node from the cluster without releasing it; no task of ours shows it."""
+# Nodes on their way out: the in-progress status of every write whose success is "gone", plus UNTRACKING.
 _LEAVING = frozenset(
     {e.in_progress for e in (s.effect for s in ACTIONS.values()) if e and e.on_success == GONE and e.in_progress}
-    | {"untracking"}
+    | {UNTRACKING}
 )
 _PAGE = 100
 

@@ -22,7 +22,7 @@ from ..waiting import FinishedTask
 from ..wire import AmbiguousResultError, NotFoundError, TaskInfo
 from ..wire.actions import ACTIONS, ActionSpec, Effect, Keying
 from .context import Op
-from .state import GONE, cluster_status, list_compute_nodes
+from .state import GONE, UNTRACKING, cluster_status, list_compute_nodes
 from .waits import wait_with_progress
 
 __all__ = ["AMBIGUOUS_SETTLE_S", "UnkeyedWrite", "cluster_write", "issue_unkeyed", "node_write", "run_unkeyed"]
@@ -68,10 +68,11 @@ def node_write(op: Op, action: str, instance_ids: Sequence[str], **params: Any) 
     def done() -> bool:
         if not effect.observable:
             return False
-        nodes = list_compute_nodes(op.client, op.cluster_id, leaving=True)
-        if effect.on_success == GONE:
-            # On its way out is not gone: the task removing it may fail and leave it (chaos seed 28).
-            return not any(i in nodes and nodes[i].status.lower() != "untracking" for i in ids)
+        gone = effect.on_success == GONE
+        # On its way out is not gone: the task removing it may fail and leave it (chaos seed 28).
+        nodes = list_compute_nodes(op.client, op.cluster_id, leaving=gone)
+        if gone:
+            return not any(i in nodes and nodes[i].status.lower() != UNTRACKING for i in ids)
         return all(nodes[i].status.lower() == effect.on_success for i in ids if i in nodes)
 
     def concerns(task: TaskInfo) -> bool:
