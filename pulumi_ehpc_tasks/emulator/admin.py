@@ -90,6 +90,7 @@ def admin_routes(emu: Emulator) -> list[Route]:
                 "status": "ok",
                 "cluster_id": emu.config.cluster_id,
                 "open_tasks": len(emu.backend.open_task_ids()),
+                "late_writes": emu.late_writes,  # requests still to be applied (fault `drop: late`)
             }
         )
 
@@ -107,6 +108,9 @@ def admin_routes(emu: Emulator) -> list[Route]:
     async def reset(request: Request) -> JSONResponse:
         emu.reset()
         return JSONResponse({"status": "reset"})
+
+    async def forget_tokens(request: Request) -> JSONResponse:
+        return JSONResponse({"forgotten": emu.backend.forget_tokens()})
 
     async def stats(request: Request) -> JSONResponse:
         now, tasks = emu.backend.all_tasks()
@@ -155,6 +159,7 @@ def admin_routes(emu: Emulator) -> list[Route]:
         Route("/_emulator/health", _loopback_only(health), methods=["GET"]),
         Route("/_emulator/reset", _loopback_only(reset), methods=["POST"]),
         Route("/_emulator/stats", _loopback_only(stats), methods=["GET"]),
+        Route("/_emulator/forget-tokens", _loopback_only(forget_tokens), methods=["POST"]),
         Route("/_emulator/sts-tokens", _loopback_only(sts_tokens), methods=["GET"]),
         Route("/_emulator/nodes", _loopback_only(nodes), methods=["GET"]),
         Route("/_emulator/nodes/{instance_id}", _loopback_only(change_node), methods=["PATCH"]),

@@ -9,6 +9,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
@@ -24,7 +25,7 @@ from .auth import KeyPair, Verifier
 from .backend import Backend
 from .config import EmulatorConfig
 from .errors import ApiError
-from .faults import Drop, FaultTable, drop_connection, remember_transport
+from .faults import Drop, FaultTable, Late, drop_connection, remember_transport
 from .handlers import HANDLERS, Context, Handler
 from .handlers_2024 import HANDLERS_2024
 from .params import Params
@@ -68,6 +69,7 @@ class Emulator:
         for fault in config.faults:
             self.faults.add(fault)
         self.requests: Counter[str] = Counter()
+        self._late: set[asyncio.Task[None]] = set()  # requests to apply later (fault `drop: late`)
         self.store = Store(config.state_path) if config.state_path else None
         if self.store and not self.store.is_empty():
             self.store.load_into(self.backend)
@@ -89,6 +91,11 @@ class Emulator:
             return None
         return KeyPair(token.access_key_id, token.access_key_secret, token.security_token, token.expires_at)
 
+    @property
+    def late_writes(self) -> int:
+        """Requests a `drop: late` fault has still to apply."""
+        return len(self._late)
+
     def flush(self) -> None:
         if self.store:
             self.store.flush(self.backend)
@@ -107,9 +114,11 @@ class Emulator:
         try:
             yield
         finally:
-            ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await ticker
+            for task in (ticker, *self._late):
+                task.cancel()
+            for task in (ticker, *self._late):
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             self.backend.advance()
             self.flush()
             if self.store:
@@ -177,14 +186,35 @@ class Emulator:
             raise ApiError("InvalidAction.NotFound", f"Specified api {action!r} is not found.")
         self.requests[action] += 1
         # Faults and next-task scripts match on the Action name, whichever version it came in.
-        async with self.faults.applied(action):
-            with self.backend.session():
-                try:
-                    result = handler(Context(self.backend, request_id, params, action))
-                finally:
-                    if not registry(version)[action].read_only or self.backend.dirty:
-                        self.flush()
+        try:
+            async with self.faults.applied(action):
+                result = self._apply(handler, Context(self.backend, request_id, params, action), version)
+        except Late as late:
+            pending = asyncio.create_task(self._apply_late(late.delay_s, handler, request_id, params, action, version))
+            self._late.add(pending)
+            pending.add_done_callback(self._late.discard)
+            raise Drop(after=False) from None
         return JSONResponse(result)
+
+    def _apply(self, handler: Handler, ctx: Context, version: str) -> dict[str, Any]:
+        with self.backend.session():
+            try:
+                return handler(ctx)
+            finally:
+                if not registry(version)[ctx.action].read_only or self.backend.dirty:
+                    self.flush()
+
+    async def _apply_late(self, delay_s: float, handler: Handler, request_id: str, params: Params, action: str,
+                          version: str) -> None:
+        """Run a request whose answer was dropped `delay_s` after it came (a fault `drop: late`). Its
+        outcome reaches nobody; a restart before then loses it, as a request lost in the network."""
+        await asyncio.sleep(delay_s)
+        try:
+            self._apply(handler, Context(self.backend, request_id, params, action), version)
+        except ApiError as err:
+            log.info("late %s (%s) refused: %s", action, request_id, err.code)
+        except Exception:
+            log.exception("late %s (%s) failed", action, request_id)
 
     async def _sts(self, action: str, caller_key: str | None, params: Params, request_id: str) -> Response:
         handler = STS_HANDLERS.get(action)

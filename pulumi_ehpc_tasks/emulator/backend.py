@@ -253,6 +253,16 @@ class Backend:
         self.tokens[record.key] = record
         self._mark("token", record.key)
 
+    def forget_tokens(self) -> int:
+        """Drop every ClientToken record, as the cloud does once its (undocumented) retention has passed:
+        a write that reuses a token then runs anew. Returns how many were dropped."""
+        with self.lock:
+            keys = list(self.tokens)
+            for key in keys:
+                del self.tokens[key]
+                self._mark("token", key, removed=True)
+            return len(keys)
+
     def remember_sts_token(self, token: IssuedToken) -> None:
         with self.lock:
             self.sts_tokens[token.access_key_id] = token

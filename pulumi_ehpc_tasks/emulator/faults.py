@@ -31,7 +31,7 @@ INJECTABLE = (
     "Throttling.User",
     "Throttling.Api",
 )
-DROPS = (None, "before", "after")
+DROPS = (None, "before", "after", "late")
 THROTTLE_RETRY_AFTER_MS = 200
 
 
@@ -45,6 +45,9 @@ class Fault:
     times: int | None = None
     latency_s: float = 0.0
     drop: str | None = None
+    late_s: float = 15.0
+    """drop="late": the connection is dropped unanswered and the request is applied this much later (a
+    write the cloud applies after the client has given up on it)."""
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Fault:
@@ -55,13 +58,15 @@ class Fault:
             times=data.get("times"),
             latency_s=float(data.get("latency_s") or 0.0),
             drop=data.get("drop"),
+            late_s=float(data.get("late_s", 15.0)),
         )
         if fault.code is not None and fault.code not in INJECTABLE:
             raise ValueError(f"code must be one of {INJECTABLE}")
         if fault.drop not in DROPS:
-            raise ValueError("drop must be null, 'before' or 'after'")
-        if not 0.0 <= fault.rate <= 1.0 or fault.latency_s < 0 or (fault.times is not None and fault.times < 1):
-            raise ValueError("rate must be in [0, 1], latency_s >= 0, times >= 1 or null")
+            raise ValueError("drop must be null, 'before', 'after' or 'late'")
+        if (not 0.0 <= fault.rate <= 1.0 or fault.latency_s < 0 or fault.late_s < 0
+                or (fault.times is not None and fault.times < 1)):
+            raise ValueError("rate must be in [0, 1], latency_s >= 0, late_s >= 0, times >= 1 or null")
         return fault
 
     @classmethod
@@ -81,6 +86,7 @@ class Decision:
     latency_s: float = 0.0
     error: ApiError | None = None
     drop: str | None = None
+    late_s: float = 0.0
 
 
 class Drop(Exception):
@@ -89,6 +95,14 @@ class Drop(Exception):
     def __init__(self, after: bool) -> None:
         super().__init__("drop after" if after else "drop before")
         self.after = after
+
+
+class Late(Exception):
+    """The request gets no answer now and is applied `delay_s` later (the caller schedules that)."""
+
+    def __init__(self, delay_s: float) -> None:
+        super().__init__(f"applied {delay_s:g} s late")
+        self.delay_s = delay_s
 
 
 class FaultTable:
@@ -118,7 +132,7 @@ class FaultTable:
                 if rule.code and decision.error is None:
                     decision.error = error_for(rule.code)
                 if rule.drop and decision.drop is None:
-                    decision.drop = rule.drop
+                    decision.drop, decision.late_s = rule.drop, rule.late_s
                 if rule.times is not None:
                     rule.times -= 1
                     if rule.times <= 0:
@@ -128,12 +142,15 @@ class FaultTable:
     @contextlib.asynccontextmanager
     async def applied(self, action: str) -> AsyncIterator[None]:
         """Run one request of `action` under the faults that fire for it: added latency, then an error
-        or a drop before the body runs, or a drop after it has changed state."""
+        or a drop before the body runs, or a drop after it has changed state; a late drop raises `Late`
+        before the body runs, for the caller to drop the connection and run the body later."""
         decision = self.decide(action)
         if decision.latency_s:
             await asyncio.sleep(decision.latency_s)
         if decision.drop == "before":
             raise Drop(after=False)
+        if decision.drop == "late":
+            raise Late(decision.late_s)
         if decision.error is not None:
             raise decision.error
         yield

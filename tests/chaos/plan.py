@@ -25,6 +25,13 @@ MAX_COUNT = 5
 TRANSIENT = ("ServiceUnavailable", "UnknownError", "InternalError", "DbError", "RedisError")
 PERMANENT = ("NotAuthorized", "InvalidParams")
 READ_TIMEOUT_S = 10.0  # the client's read timeout (wire._core.DEFAULT_TIMEOUT_S)
+# 1.0 writes without a ClientToken, and how long the provider reads tasks and nodes after an unclear
+# answer before it sends one again (README "Limits of the guarantees": 10 s). A `late` trouble applies
+# one of these after that window, which is what that limit is about.
+UNKEYED_1 = ("DeleteNodes", "StartNodes", "StopNodes", "ResetNodes", "StartCluster", "StopCluster",
+             "DeleteCluster")
+UNCLEAR_WINDOW_S = 10.0
+KEYED_CREATES = ("AddNodes", "CreateCluster")
 
 # Every kind of trouble a step can draw, with its weight. `kill` and `restart` are disruptions; the
 # rest are emulator faults or next-task scripts.
@@ -40,6 +47,9 @@ FAULT_KINDS: dict[str, float] = {
     "stall": 1.0,  # one step of the next task lasts seconds
     "restart": 1.0,  # the emulator is SIGKILLed and restarted from its state file
     "kill": 2.0,  # `pulumi` and its plugins are SIGKILLed
+    # The two limits of the guarantees a fault can reach (README "Limits of the guarantees"):
+    "late": 0.8,  # an unkeyed 1.0 write's answer is lost and the cloud applies it after the 10 s window
+    "forget": 0.6,  # a kill during a keyed create, and the cloud forgets ClientTokens before the recovery
 }
 
 
@@ -100,10 +110,13 @@ class Plan:
         return {"seed": self.seed, "steps": [s.to_json() for s in self.steps]}
 
 
-def _actions(change: str, before: dict[str, Res], after: dict[str, Res]) -> tuple[list[str], list[str]]:
-    """(writes, reads) a change makes, so troubles land where something happens."""
+def _actions(change: str, before: dict[str, Res], after: dict[str, Res]) -> tuple[list[str], list[str], list[str]]:
+    """(writes, reads, late-able writes) a change makes, so troubles land where something happens. The
+    last are the unkeyed 1.0 writes no 2.0 resource makes in the same change (faults match on action
+    names, and a 2.0 DeleteNodes is another story)."""
     writes: set[str] = set()
     reads: set[str] = set()
+    writes2: set[str] = set()
     for name in set(before) | set(after):
         old, new = before.get(name), after.get(name)
         if old == new:
@@ -136,17 +149,30 @@ def _actions(change: str, before: dict[str, Res], after: dict[str, Res]) -> tupl
         else:
             reads |= {"ListNodes", "ListCommonLogs"}
             if old is None or new is None or old.instance_type != new.instance_type:
-                writes |= {"CreateNodes"} if new is not None else set()
-                writes |= {"DeleteNodes"} if old is not None else set()
+                writes2 |= {"CreateNodes"} if new is not None else set()
+                writes2 |= {"DeleteNodes"} if old is not None else set()
             elif new.count > old.count:
-                writes.add("CreateNodes")
+                writes2.add("CreateNodes")
             elif new.count < old.count:
-                writes.add("DeleteNodes")
-    return sorted(writes), sorted(reads)
+                writes2.add("DeleteNodes")
+    late = sorted((writes & set(UNKEYED_1)) - writes2)
+    return sorted(writes | writes2), sorted(reads), late
 
 
-def _trouble(rng: random.Random, kind: str, writes: list[str], reads: list[str], spec: dict[str, Res]) -> Trouble:
+def _trouble(rng: random.Random, kind: str, writes: list[str], reads: list[str], late: list[str],
+             spec: dict[str, Res]) -> Trouble:
     every = writes + reads
+    if kind == "late":
+        if not late:  # nothing this limit is about in this change: an answer lost after processing
+            return Trouble("drop-after", rng.choice(writes or every), times=1)
+        return Trouble(kind, rng.choice(late), delay_s=round(rng.uniform(UNCLEAR_WINDOW_S + 1.5, 16.0), 2))
+    if kind == "forget":
+        creates = [w for w in writes if w in KEYED_CREATES]
+        if not creates:
+            kind = "kill"
+        else:
+            return Trouble(kind, rng.choice(creates), nth=1, delay_s=round(rng.uniform(0.0, 1.0), 2),
+                           stall_s=round(rng.uniform(3.0, 5.0), 2))
     if kind == "error":
         return Trouble(kind, rng.choice(every), code=rng.choice(TRANSIENT), times=rng.randint(1, 3))
     if kind == "throttle":
@@ -259,19 +285,21 @@ def draw(seed: int) -> Plan:
     before: dict[str, Res] = {}
     kinds, weights = list(FAULT_KINDS), list(FAULT_KINDS.values())
     for label, after in changes:
-        writes, reads = _actions(label, before, after)
+        writes, reads, late = _actions(label, before, after)
         troubles = []
         if writes or reads:
             for _ in range(rng.choice((0, 1, 1, 2, 2, 3))):
                 kind = rng.choices(kinds, weights)[0]
-                troubles.append(_trouble(rng, kind, writes, reads, after))
-        # At most one kill and one restart per step: two of the same disruption in one step add nothing.
+                troubles.append(_trouble(rng, kind, writes, reads, late, after))
+        # At most one kill (a `forget` is one) and one restart per step: two of the same disruption in
+        # one step add nothing.
         seen: set[str] = set()
         kept = []
         for t in troubles:
-            if t.kind in ("kill", "restart") and t.kind in seen:
+            family = "kill" if t.kind == "forget" else t.kind
+            if family in ("kill", "restart", "late") and family in seen:
                 continue
-            seen.add(t.kind)
+            seen.add(family)
             kept.append(t)
         steps.append(Step(label, tuple(sorted(after.values(), key=lambda r: r.name)), tuple(kept)))
         before = after

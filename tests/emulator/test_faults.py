@@ -70,6 +70,25 @@ def test_drop_after_changes_state(api: Api, emu: EmulatorHandle) -> None:
     assert len([n for n in emu.nodes() if n["Role"] == "Compute"]) == 2
 
 
+def test_drop_late_applies_the_write_after_the_client_gave_up(api: Api, emu: EmulatorHandle) -> None:
+    emu.fault(action="AddNodes", drop="late", late_s=0.5, times=1)
+    with pytest.raises(httpx.TransportError):
+        api.call("AddNodes", {"ClusterId": emu.cluster_id, "Count": 2})
+    assert emu.stats()["tasks"] == {}, "nothing happens before the delay"
+    tasks = wait_for(lambda: emu.stats()["tasks"] or None, timeout_s=10)
+    assert [t["TaskType"] for t in tasks.values()] == ["AddComputes"]
+    assert len([n for n in emu.nodes() if n["Role"] == "Compute"]) == 2
+
+
+def test_drop_late_write_refused_later_changes_nothing(api: Api, emu: EmulatorHandle) -> None:
+    emu.fault(action="DeleteNodes", drop="late", late_s=0.3, times=1)
+    with pytest.raises(httpx.TransportError):
+        api.call("DeleteNodes", {"ClusterId": emu.cluster_id, "Instance.1.Id": "i-nosuchnode00000000"})
+    wait_for(lambda: emu.stats()["requests"].get("DeleteNodes") == 1 or None)
+    assert api.call("ListNodes", {"ClusterId": emu.cluster_id}).status_code == 200  # still serving
+    assert emu.stats()["tasks"] == {}
+
+
 def test_scripted_partial_fail(api: Api, emu: EmulatorHandle) -> None:
     emu.next_task(action="AddNodes", outcome="PartialFail", succeed_count=2)
     body = api.ok("AddNodes", {"ClusterId": emu.cluster_id, "Count": 5})
@@ -116,6 +135,7 @@ def test_stats_counts_requests(api: Api, emu: EmulatorHandle) -> None:
 def test_admin_validation(emu: EmulatorHandle) -> None:
     assert emu.admin.post("/_emulator/faults", json={"code": "Nope"}).status_code == 400
     assert emu.admin.post("/_emulator/faults", json={"drop": "sideways"}).status_code == 400
+    assert emu.admin.post("/_emulator/faults", json={"drop": "late", "late_s": -1}).status_code == 400
     assert emu.admin.post("/_emulator/next-task", json={"outcome": "Maybe"}).status_code == 400
     assert emu.admin.get("/_emulator/health").json()["status"] == "ok"
 

@@ -25,6 +25,19 @@ def test_same_token_same_params_returns_original(api: Api, emu: EmulatorHandle) 
     assert len([n for n in emu.nodes() if n["Role"] == "Compute"]) == 2
 
 
+def test_forgotten_tokens_make_a_retry_run_anew(api: Api, emu: EmulatorHandle) -> None:
+    # The cloud keeps a ClientToken for a limited time (README "Limits of the guarantees"); admin
+    # `forget-tokens` is that time passing, so the limit can be shown rather than only stated.
+    params = {"ClusterId": emu.cluster_id, "Count": 1, "ClientToken": "tok-forget"}
+    first = api.ok("AddNodes", params)
+    api.wait_task(emu.cluster_id, first["TaskId"])
+    assert emu.admin.post("/_emulator/forget-tokens").json() == {"forgotten": 1}
+    again = api.ok("AddNodes", params)
+    assert again["TaskId"] != first["TaskId"]
+    assert len([n for n in emu.nodes() if n["Role"] == "Compute"]) == 2
+    assert emu.admin.post("/_emulator/forget-tokens").json() == {"forgotten": 1}  # the second one
+
+
 def test_same_token_other_params_mismatch(api: Api, emu: EmulatorHandle) -> None:
     params = {"ClusterId": emu.cluster_id, "Count": 1, "ClientToken": "tok-1"}
     api.ok("AddNodes", params)

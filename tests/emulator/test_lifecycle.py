@@ -193,3 +193,19 @@ def test_bad_parameters_are_400(api: Api, emu: EmulatorHandle) -> None:
     assert error(api.call("ListTasks", {})) == (400, "MissingParameter")
     assert error(api.call("NoSuchAction", {})) == (404, "InvalidAction.NotFound")
     assert emu.stats()["tasks"] == {}
+
+
+def test_the_chaos_checker_knows_the_task_types_the_emulator_shows(api: Api, emu: EmulatorHandle) -> None:
+    # The checker ties tasks to writes by TaskType; a wrong name silently disables a rule (it once read
+    # "ResetComputes", so a ResetNodes run twice could never be seen).
+    from tests.chaos import check as checker
+
+    task_id, ids = add(api, emu, 1)
+    api.wait_task(emu.cluster_id, task_id)
+    reset = api.ok("ResetNodes", {"ClusterId": emu.cluster_id, "Instance.1.Id": ids[0]})
+    api.wait_task(emu.cluster_id, reset["TaskId"])
+    created = api.ok("CreateCluster", {"Name": "typed", "ClientToken": "typed-1"})
+    shown = {t["TaskType"] for t in emu.stats()["tasks"].values()}
+    assert {checker.ADD_TASK, checker.RESET_TASK, checker.CREATE_CLUSTER_TASK} <= shown, shown
+    targets = [t["Targets"] for t in emu.stats()["tasks"].values() if t["TaskType"] == checker.RESET_TASK]
+    assert targets == [ids] and created["ClusterId"]

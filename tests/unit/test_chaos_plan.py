@@ -6,7 +6,19 @@ from collections import Counter
 from dataclasses import replace
 
 from tests.chaos import check as checker
-from tests.chaos.plan import CLUSTER1, FAULT_KINDS, GROUP1, GROUP2, MAX_COUNT, Res, draw, from_json
+from tests.chaos.plan import (
+    CLUSTER1,
+    FAULT_KINDS,
+    GROUP1,
+    GROUP2,
+    KEYED_CREATES,
+    MAX_COUNT,
+    UNCLEAR_WINDOW_S,
+    UNKEYED_1,
+    Res,
+    draw,
+    from_json,
+)
 
 SEEDS = range(1, 301)
 
@@ -139,3 +151,47 @@ def test_resetnodes_twice_is_a_violation_unless_disrupted_then_a_limit_shown() -
     disrupted = checker.StepFacts(new_tasks={"t1", "t2"}, disrupted={"ResetNodes"})
     assert _kinds((G1, G2), snap, disrupted) == []
     assert checker.limit_shown(snap, disrupted, (G1, G2)) == ["ResetNodes ran 2 times for r1 after a disruption"]
+
+
+def test_nodes_of_a_create_sent_again_after_the_cloud_forgot_its_token_are_a_limit_not_a_leak() -> None:
+    first = {**_add("a"), "ClusterId": "ehpc-demo", "CreatedAt": 1.0, "Created": ["i-8", "i-9"]}
+    again = {**_add("a"), "ClusterId": "ehpc-demo", "CreatedAt": 5.0, "Created": ["i-1", "i-2"]}
+    nodes = [_node("i-1"), _node("i-2"), _node("i-8"), _node("i-9"), _node("seed-0")]
+    snap = _world(tasks={"t1": first, "t2": again}, nodes1=[{**n, "ClusterId": "ehpc-demo"} for n in nodes])
+    facts = checker.StepFacts(new_tasks={"t1", "t2"})
+    assert _kinds((G1, G2), snap, facts) == ["leak", "leak", "duplicate"]  # tokens remembered: two bugs
+    forgot = checker.StepFacts(new_tasks={"t1", "t2"}, forgotten=True)
+    assert _kinds((G1, G2), snap, forgot) == []
+    left = checker.forgotten_leftovers(snap, forgot)
+    assert left.nodes == {"ehpc-demo": ["i-8", "i-9"]} and left.clusters == set()
+    assert checker.limit_shown(snap, forgot, (G1, G2)) == [
+        "ClientToken forgotten: AddComputes a ran again; 2 node(s) and 0 cluster(s) of the first run outside the state"]
+
+
+def test_a_forgotten_token_excuses_only_what_its_first_task_made() -> None:
+    first = {**_add("a"), "ClusterId": "ehpc-demo", "CreatedAt": 1.0, "Created": ["i-8"]}
+    again = {**_add("a"), "ClusterId": "ehpc-demo", "CreatedAt": 5.0, "Created": ["i-1", "i-2"]}
+    stray = [_node(i) for i in ("i-1", "i-2", "i-8", "i-7", "seed-0")]  # i-7: made by no such task
+    snap = _world(tasks={"t1": first, "t2": again}, nodes1=stray, clusters1={"ehpc-old"})
+    forgot = checker.StepFacts(new_tasks={"t1", "t2"}, forgotten=True)
+    assert _kinds((G1, G2), snap, forgot) == ["leak", "cluster"]
+    cluster_first = {"TaskType": checker.CREATE_CLUSTER_TASK, "ClientToken": "c", "ClusterId": "ehpc-old",
+                     "CreatedAt": 1.0, "Created": []}
+    cluster_again = {**cluster_first, "ClusterId": "ehpc-new", "CreatedAt": 3.0}
+    snap.tasks |= {"t3": cluster_first, "t4": cluster_again}
+    assert _kinds((G1, G2), snap, forgot) == ["leak"]
+    assert checker.forgotten_leftovers(snap, forgot).clusters == {"ehpc-old"}
+
+
+def test_late_and_forget_troubles_aim_at_the_writes_their_limits_are_about() -> None:
+    late = forget = 0
+    for seed in SEEDS:
+        for step in draw(seed).steps:
+            for t in step.troubles:
+                if t.kind == "late":
+                    late += 1
+                    assert t.action in UNKEYED_1 and t.delay_s > UNCLEAR_WINDOW_S
+                if t.kind == "forget":
+                    forget += 1
+                    assert t.action in KEYED_CREATES
+    assert late >= 10 and forget >= 10
