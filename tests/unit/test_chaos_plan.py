@@ -153,6 +153,15 @@ def test_resetnodes_twice_is_a_violation_unless_disrupted_then_a_limit_shown() -
     assert checker.limit_shown(snap, disrupted, (G1, G2)) == ["ResetNodes ran 2 times for r1 after a disruption"]
 
 
+def test_a_reset_sent_again_after_one_that_failed_is_no_rerun() -> None:
+    reset = {"TaskType": checker.RESET_TASK, "Targets": ["i-1", "i-2"], "Status": "Success"}
+    snap = _world(tasks={"t1": dict(reset, Status="PartialFail"), "t2": reset})
+    facts = checker.StepFacts(new_tasks={"t1", "t2"})
+    assert _kinds((G1, G2), snap, facts) == []
+    snap.tasks["t3"] = dict(reset)  # and once more after it succeeded: that one is a rerun
+    assert _kinds((G1, G2), snap, checker.StepFacts(new_tasks={"t1", "t2", "t3"})) == ["rerun"]
+
+
 def test_nodes_of_a_create_sent_again_after_the_cloud_forgot_its_token_are_a_limit_not_a_leak() -> None:
     first = {**_add("a"), "ClusterId": "ehpc-demo", "CreatedAt": 1.0, "Created": ["i-8", "i-9"]}
     again = {**_add("a"), "ClusterId": "ehpc-demo", "CreatedAt": 5.0, "Created": ["i-1", "i-2"]}
