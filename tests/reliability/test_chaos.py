@@ -17,14 +17,15 @@ from . import report
 pytestmark = pytest.mark.e2e
 
 # Seeds whose plans between them hold kills, an emulator restart, partial and failed tasks, lost
-# answers and both API generations (checked by the test below, so a change to the plan keeps them so).
+# answers, a write applied late, ClientTokens forgotten before a recovery, and both API generations
+# (checked by the test below, so a change to the plan keeps them so).
 SEEDS = (1, 3)
 
 
 def test_the_short_batch_covers_the_disruptions() -> None:
     kinds = Counter(t.kind for seed in SEEDS for step in draw(seed).steps for t in step.troubles)
     resources = {r.kind for seed in SEEDS for step in draw(seed).steps for r in step.spec}
-    assert {"kill", "restart", "partial", "failed"} <= set(kinds), kinds
+    assert {"kill", "restart", "partial", "failed", "late", "forget"} <= set(kinds), kinds
     assert kinds["drop-after"] + kinds["drop-before"] >= 1, kinds
     assert {"group1", "group2", "cluster1"} <= resources
 
