@@ -58,7 +58,7 @@ class Fault:
             times=data.get("times"),
             latency_s=float(data.get("latency_s") or 0.0),
             drop=data.get("drop"),
-            late_s=float(data.get("late_s", 15.0)),
+            late_s=float(data.get("late_s", cls.late_s)),
         )
         if fault.code is not None and fault.code not in INJECTABLE:
             raise ValueError(f"code must be one of {INJECTABLE}")

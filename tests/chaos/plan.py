@@ -13,6 +13,9 @@ import random
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from pulumi_ehpc_tasks.provider.unkeyed import AMBIGUOUS_SETTLE_S
+from pulumi_ehpc_tasks.wire.actions import ACTIONS, Keying
+
 # Resource kinds: an E-HPC 1.0 NodeGroup (on the seeded demo cluster or on a 1.0 Cluster of the stack),
 # a 1.0 Cluster, and an E-HPC 2.0 NodeGroup (in the stack's one ehpc2.Cluster + Queue).
 GROUP1, CLUSTER1, GROUP2 = "group1", "cluster1", "group2"
@@ -26,12 +29,11 @@ TRANSIENT = ("ServiceUnavailable", "UnknownError", "InternalError", "DbError", "
 PERMANENT = ("NotAuthorized", "InvalidParams")
 READ_TIMEOUT_S = 10.0  # the client's read timeout (wire._core.DEFAULT_TIMEOUT_S)
 # 1.0 writes without a ClientToken, and how long the provider reads tasks and nodes after an unclear
-# answer before it sends one again (README "Limits of the guarantees": 10 s). A `late` trouble applies
-# one of these after that window, which is what that limit is about.
-UNKEYED_1 = ("DeleteNodes", "StartNodes", "StopNodes", "ResetNodes", "StartCluster", "StopCluster",
-             "DeleteCluster")
-UNCLEAR_WINDOW_S = 10.0
-KEYED_CREATES = ("AddNodes", "CreateCluster")
+# answer before it sends one again (README "Limits of the guarantees"). A `late` trouble applies one of
+# these after that window, which is what that limit is about; `forget` hits the ClientToken-keyed ones.
+UNKEYED_1 = tuple(name for name, spec in ACTIONS.items() if spec.keying is Keying.UNKEYED)
+KEYED_CREATES = tuple(name for name, spec in ACTIONS.items() if spec.keying is Keying.CLIENT_TOKEN)
+UNCLEAR_WINDOW_S = AMBIGUOUS_SETTLE_S
 
 # Every kind of trouble a step can draw, with its weight. `kill` and `restart` are disruptions; the
 # rest are emulator faults or next-task scripts.
@@ -51,6 +53,8 @@ FAULT_KINDS: dict[str, float] = {
     "late": 0.8,  # an unkeyed 1.0 write's answer is lost and the cloud applies it after the 10 s window
     "forget": 0.6,  # a kill during a keyed create, and the cloud forgets ClientTokens before the recovery
 }
+KILLS = ("kill", "forget")  # troubles that SIGKILL `pulumi` (a `forget` then also drops ClientTokens)
+DISRUPTIONS = (*KILLS, "restart")  # fired by the runner's watcher on the nth call of an action
 
 
 @dataclass(frozen=True)
@@ -296,7 +300,7 @@ def draw(seed: int) -> Plan:
         seen: set[str] = set()
         kept = []
         for t in troubles:
-            family = "kill" if t.kind == "forget" else t.kind
+            family = "kill" if t.kind in KILLS else t.kind
             if family in ("kill", "restart", "late") and family in seen:
                 continue
             seen.add(family)

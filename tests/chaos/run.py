@@ -33,7 +33,7 @@ from tests.e2e.harness import DEMO_CLUSTER, DEMO_KEY_ID, EmulatorProcess, offlin
 from tests.reliability.engine import SECRET, find_leaks, kill_tree, pulumi_cli_pids, scan_stack, stack_config
 
 from . import check as checker
-from .plan import CLUSTER1, GROUP1, GROUP2, READ_TIMEOUT_S, Plan, Res, Step, Trouble
+from .plan import CLUSTER1, DISRUPTIONS, GROUP1, GROUP2, KILLS, READ_TIMEOUT_S, Plan, Res, Step, Trouble
 
 PASSWORD = "chaosClusterPassw0rd!Kq82"  # a 1.0 cluster's password: must never show up either
 SECRETS = (SECRET, PASSWORD)
@@ -156,7 +156,7 @@ class Watcher:
 
     def __init__(self, emu: Emulator, troubles: tuple[Trouble, ...]) -> None:
         self.emu = emu
-        self.pending = [t for t in troubles if t.kind in ("kill", "forget", "restart")]
+        self.pending = [t for t in troubles if t.kind in DISRUPTIONS]
         self.fired: list[str] = []
         self.base = emu.requests()
         self.stop = threading.Event()
@@ -181,7 +181,7 @@ class Watcher:
                     time.sleep(t.delay_s)
                     if self.stop.is_set():
                         return
-                    if t.kind in ("kill", "forget"):
+                    if t.kind in KILLS:
                         victims = [p for c in pulumi_cli_pids() for p in kill_tree(c)]
                         if victims:
                             self.fired += ["kill"] + (["forget"] if t.kind == "forget" else [])
@@ -253,7 +253,7 @@ class Runner:
         for t in step.troubles:
             r.troubles[t.kind] += 1
             _arm(emu, t)
-            if t.kind in ("kill", "forget", "restart"):
+            if t.kind in DISRUPTIONS:
                 _arm(emu, Trouble("stall", t.action, stall_s=t.stall_s))
         if any(t.kind == "partial" for t in step.troubles):
             self.partial_ok |= {x.name for x in step.spec if x.policy in ("accept", "retry")}
@@ -287,7 +287,7 @@ class Runner:
         r.log.append(f"{line}; then the state holds {held} node(s) in {len(snap.state)} resource(s), the "
                      f"emulator {live}")
         disrupted = {t.action for t in step.troubles
-                     if t.kind in ("kill", "forget", "restart", "drop-after", "drop-before", "latency", "late")
+                     if t.kind in (*DISRUPTIONS, "drop-after", "drop-before", "latency", "late")
                      or (t.kind == "error" and t.code == "UnknownError")}
         facts = checker.StepFacts(new_tasks=set(snap.tasks) - tasks_before, disrupted=disrupted,
                                   partial_ok=self.partial_ok, forgotten="forget" in fired)
@@ -363,7 +363,7 @@ class Runner:
         with self._client2(emu) as c2:
             while time.monotonic() < deadline:
                 health = emu.admin("GET", "health")
-                open_tasks = health["open_tasks"] + health.get("late_writes", 0)
+                open_tasks = health["open_tasks"] + health["late_writes"]
                 moving = [n for cl in c2.list_clusters().clusters for n in c2.list_nodes(cl.cluster_id).nodes
                           if n.status not in ("running", "exception")]
                 if not open_tasks and not moving:
