@@ -8,12 +8,13 @@ test can hand it a made-up world and see each violation named.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pulumi_ehpc_tasks.wire.actions import TaskType
 
-from .plan import CLUSTER1, DEMO, GROUP1, GROUP2, Res
+from .plan import CLUSTER1, DEMO, DISRUPTIONS, GROUP1, GROUP2, KILLS, UNKEYED_1, Res, Trouble
 
 # Task types of the writes whose repetition the README rules out (ClientToken-keyed creates) or
 # bounds (ResetNodes: see "Limits of the guarantees").
@@ -179,6 +180,21 @@ def check(spec: tuple[Res, ...], snap: Snapshot, baseline: set[str], facts: Step
     return out
 
 
+UNCLEAR = (*DISRUPTIONS, "drop-after", "drop-before", "latency", "late")
+"""Troubles after which the action they hit may or may not have been applied."""
+
+
+def disrupted_actions(troubles: Sequence[Trouble], fired: Sequence[str]) -> set[str]:
+    """The actions a step's troubles may have cut short: those a kill, restart, lost, slow or late answer
+    (or an UnknownError) hit, and, once a SIGKILL fired, every unkeyed write, whichever call the kill was
+    armed on: a crash interrupts the write in flight (seed 99: a kill on the nth ListTasks call while a
+    ResetNodes task was awaited; the README's "A ResetNodes interrupted by a crash ... runs again")."""
+    out = {t.action for t in troubles if t.kind in UNCLEAR or (t.kind == "error" and t.code == "UnknownError")}
+    if any(kind in fired for kind in KILLS):
+        out |= set(UNKEYED_1)
+    return out
+
+
 def _reruns(spec: tuple[Res, ...], snap: Snapshot, facts: StepFacts) -> list[Violation]:
     """Writes that ran twice within a step where the README promises they do not."""
     out: list[Violation] = []
@@ -235,5 +251,5 @@ def limit_shown(snap: Snapshot, facts: StepFacts, spec: tuple[Res, ...]) -> list
     return shown
 
 
-__all__ = ["DEMO", "Leftovers", "Snapshot", "StepFacts", "Violation", "check", "forgotten_leftovers",
-           "limit_shown", "prefix_of"]
+__all__ = ["DEMO", "Leftovers", "Snapshot", "StepFacts", "Violation", "check", "disrupted_actions",
+           "forgotten_leftovers", "limit_shown", "prefix_of"]

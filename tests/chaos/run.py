@@ -286,10 +286,8 @@ class Runner:
         live = len([n for n in snap.nodes1 if n["InstanceId"] not in baseline]) + len(snap.nodes2)
         r.log.append(f"{line}; then the state holds {held} node(s) in {len(snap.state)} resource(s), the "
                      f"emulator {live}")
-        disrupted = {t.action for t in step.troubles
-                     if t.kind in (*DISRUPTIONS, "drop-after", "drop-before", "latency", "late")
-                     or (t.kind == "error" and t.code == "UnknownError")}
-        facts = checker.StepFacts(new_tasks=set(snap.tasks) - tasks_before, disrupted=disrupted,
+        facts = checker.StepFacts(new_tasks=set(snap.tasks) - tasks_before,
+                                  disrupted=checker.disrupted_actions(step.troubles, fired),
                                   partial_ok=self.partial_ok, forgotten="forget" in fired)
         found = checker.check(step.spec, snap, baseline, facts)
         r.limits += [f"step {index}: {x}" for x in checker.limit_shown(snap, facts, step.spec)]

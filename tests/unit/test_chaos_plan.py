@@ -16,6 +16,7 @@ from tests.chaos.plan import (
     UNCLEAR_WINDOW_S,
     UNKEYED_1,
     Res,
+    Trouble,
     draw,
     from_json,
 )
@@ -151,6 +152,16 @@ def test_resetnodes_twice_is_a_violation_unless_disrupted_then_a_limit_shown() -
     disrupted = checker.StepFacts(new_tasks={"t1", "t2"}, disrupted={"ResetNodes"})
     assert _kinds((G1, G2), snap, disrupted) == []
     assert checker.limit_shown(snap, disrupted, (G1, G2)) == ["ResetNodes ran 2 times for r1 after a disruption"]
+
+
+def test_a_kill_that_fired_disrupts_every_unkeyed_write_whatever_call_it_was_armed_on() -> None:
+    # Seed 99: a kill on the nth ListTasks call, while a ResetNodes task was awaited; the recovery's
+    # `up` reset again (README: "A ResetNodes interrupted by a crash ... also runs again").
+    kill = Trouble(kind="kill", action="ListTasks")
+    assert "ResetNodes" in checker.disrupted_actions([kill], ["kill"])
+    assert "ResetNodes" not in checker.disrupted_actions([kill], [])  # armed, never fired
+    assert checker.disrupted_actions([Trouble(kind="error", action="ListNodes", code="DbError")], []) == set()
+    assert checker.disrupted_actions([Trouble(kind="late", action="ResetNodes")], []) == {"ResetNodes"}
 
 
 def test_a_reset_sent_again_after_one_that_failed_is_no_rerun() -> None:
