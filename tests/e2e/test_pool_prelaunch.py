@@ -85,17 +85,32 @@ def test_shards_whose_create_never_comes_are_released(pulumi_env: dict[str, str]
     # first shard has issued AddNodes for its siblings. The stop is tied to that event, not to a clock: a
     # failing sibling resource stops the engine too, but when depends on the order registrations arrive in
     # and on the load (CI saw all four shards created first), so the test would prove nothing at times.
+    # The first shard may issue for any number of its siblings (registrations arrive in no fixed order):
+    # the stop comes once an AddNodes task exists for a shard whose create the engine has not begun.
     box: dict[str, BaseException] = {}
+    begun: set[str] = set()
+
+    def on_event(event: auto.EngineEvent) -> None:
+        pre = event.resource_pre_event
+        if pre is not None and pre.metadata.op == auto.OpType.CREATE and "NodeGroup" in pre.metadata.type:
+            begun.add(pre.metadata.urn)
 
     def up() -> None:
         try:
-            stack.up(parallel=2)
+            stack.up(parallel=2, on_event=on_event)
         except auto.CommandError as err:
             box["error"] = err
 
+    def issued_ahead() -> bool:
+        # Held over two looks 0.3 s apart: an engine event reaches us a little after the create begins.
+        if len(_add_tasks(emulator)) <= len(begun):
+            return False
+        threading.Event().wait(0.3)
+        return len(_add_tasks(emulator)) > len(begun)
+
     thread = threading.Thread(target=up, daemon=True)
     thread.start()
-    wait_until(lambda: len(_add_tasks(emulator)) == SHARDS or not thread.is_alive(), timeout_s=120, interval_s=0.02)
+    wait_until(lambda: issued_ahead() or not thread.is_alive(), timeout_s=120, interval_s=0.02)
     assert thread.is_alive(), "the up ended before the first shard issued for its siblings"
     clis = pulumi_cli_pids()
     assert clis, "no pulumi CLI process found"
@@ -109,7 +124,7 @@ def test_shards_whose_create_never_comes_are_released(pulumi_env: dict[str, str]
     # parallel=2: at most two shards' creates were running when the engine was told to stop.
     assert len(created) <= 2, created
     released = len(set(re.findall(r"(\S+): its create did not start within", str(failed))))
-    assert released >= SHARDS - 2, str(failed)[-3000:]
+    assert released >= 1, str(failed)[-3000:]
     # Every AddNodes task belongs to a shard in the state or to one released (warned about).
     assert len(_add_tasks(emulator)) == len(created) + released, str(failed)[-3000:]
     assert _live(emulator) == created, "nothing outside the state: the shards that never came were released"
