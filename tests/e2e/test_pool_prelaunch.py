@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import threading
+import time
 from typing import Any
 
 import pulumi
@@ -81,12 +82,10 @@ def test_shards_whose_create_never_comes_are_released(pulumi_env: dict[str, str]
     for _ in range(SHARDS):
         emulator.admin("POST", "next-task", json={"action": "AddNodes", "duration_s": 10})
     stack = inline_stack("released", _pool_program(), emulator.endpoint)
-    # The engine stops before some shards' creates: Ctrl-C (SIGINT, the engine's graceful cancel) once the
-    # first shard has issued AddNodes for its siblings. The stop is tied to that event, not to a clock: a
-    # failing sibling resource stops the engine too, but when depends on the order registrations arrive in
-    # and on the load (CI saw all four shards created first), so the test would prove nothing at times.
-    # The first shard may issue for any number of its siblings (registrations arrive in no fixed order):
-    # the stop comes once an AddNodes task exists for a shard whose create the engine has not begun.
+    # The engine stops before some shards' creates: Ctrl-C (SIGINT, the engine's graceful cancel) once an
+    # AddNodes task exists for a shard whose create the engine has not begun (the first shard issued it).
+    # The stop is tied to that event, not to a clock or a task count: registrations arrive in no fixed
+    # order, so the first shard may issue for any number of its siblings (CI saw all four created first).
     box: dict[str, BaseException] = {}
     begun: set[str] = set()
 
@@ -105,7 +104,7 @@ def test_shards_whose_create_never_comes_are_released(pulumi_env: dict[str, str]
         # Held over two looks 0.3 s apart: an engine event reaches us a little after the create begins.
         if len(_add_tasks(emulator)) <= len(begun):
             return False
-        threading.Event().wait(0.3)
+        time.sleep(0.3)
         return len(_add_tasks(emulator)) > len(begun)
 
     thread = threading.Thread(target=up, daemon=True)
