@@ -8,10 +8,10 @@ tuning grid). Beside each cell, the physical limit: one call, at the task's end.
 waits on one cluster against one wait, per profile (`simulate_many`).
 
 Part 1b, E-HPC 2.0 node creation, simulated (`simulate_nodes`: the production 2.0 state poller, which
-reads ListNodes + ListCommonLogs per cluster, on a virtual clock): node-readiness models x durations
-120/300/900 s (+-15%) x 4-64 nodes, against Terraform `alicloud_ehpc_cluster_v2`'s cadence and fixed
-intervals on the same readiness times; overshoot = the poll that saw the last node `running` minus when
-it turned so.
+reads ListNodes per cluster, and ListCommonLogs when it decides something, on a virtual clock):
+node-readiness models x durations 120/300/900 s (+-15%) x 4-64 nodes, against Terraform
+`alicloud_ehpc_cluster_v2`'s cadence and fixed intervals on the same readiness times; overshoot = the
+poll that saw the last node `running` minus when it turned so.
 
 Part 2, real time against in-process emulators (`running_emulator`) in ONE run:
 
@@ -309,8 +309,9 @@ TF_V2_CREATE_TIMEOUT_S = 480.0
 """alicloud_ehpc_cluster_v2's default create timeout (8 min, anchors.md)."""
 
 
-TICK_CALLS_WHY = ("each of our ticks is 2 calls (ListNodes and ListCommonLogs, which every tick reads for the "
-                  "delete verdict and the not-yet-listed-node rule) against 1 ListNodes per baseline poll")
+TICK_CALLS_WHY = ("each of our ticks is 1 ListNodes, and ListCommonLogs only at the tick every listed node has "
+                  "settled (it decides nothing for a create before), against 1 ListNodes per baseline poll; "
+                  "the calls we lose are the schedule's dense polls near each predicted node")
 LOSS_REASONS = {
     "uniform": "at 900 s with few nodes the gaps are long: far from the predicted next node the poller "
     "sleeps up to 60 s (`max_delay_s`), and the last node's end, earlier than the model's low quantile, is "
@@ -381,7 +382,8 @@ def node_grid_markdown(g: dict[str, Any]) -> list[str]:
         f"## E-HPC 2.0 node creation, simulated (seeds {g['seeds'][0]}-{g['seeds'][1] - 1})",
         "",
         "The production 2.0 state poller (`simulate_nodes`: `StatePoller` on a virtual clock; each tick "
-        "reads ListNodes, one page, and ListCommonLogs) against Terraform `alicloud_ehpc_cluster_v2`'s "
+        "reads ListNodes, one page, and ListCommonLogs once every node listed has settled) against "
+        "Terraform `alicloud_ehpc_cluster_v2`'s "
         "cadence (first poll at 30 s, +3, +6, then every 10 s; Terraform has no node resource, so this is "
         "its cluster wait applied to nodes, one ListNodes per poll) and fixed 5 s / 10 s polling, on the same "
         f"readiness times: one CreateNodes of {NODES[0]}-{NODES[1]} nodes, the last running at the duration "

@@ -6,7 +6,8 @@ DeleteCluster) whose completion is read from resource states (`ListNodes[].Statu
 
 One `StatePoller` per (endpoint, identity, cluster), as `poller_key` keys the 1.0 pollers: a tick reads
 ListNodes once (every page), GetCluster once when a cluster wait is pending, and ListCommonLogs once
-(filtered by the cluster), and that one snapshot answers every wait on the cluster. There is no driver
+(filtered by the cluster) only when some wait's outcome turns on it (`_log_matters`), and that one
+snapshot answers every wait on the cluster. There is no driver
 thread: the waiting threads take turns to run the tick that is due (one at a time, under the poller's
 condition), so a tick is never run twice for one due time. The schedule is the 1.0 one (`next_poll_delay`
 with a `StepEstimate` whose steps are settled nodes), as are the throttling/transient backoffs and the
@@ -55,6 +56,8 @@ LISTED_PAGE_SIZE = 100
 LOG_MARGIN_S = 120  # the log window opens this long before the call (clock skew with the service)
 FAILED_NODE_STATES = frozenset({"exception", "untracking"})
 LOG_TERMINAL = frozenset({"Finished", "Failed"})
+NODE_END_STATES = FAILED_NODE_STATES | {"running"}
+CLUSTER_END_STATES = frozenset({"running", "exception"})
 
 
 class Goal(str, Enum):
@@ -211,6 +214,13 @@ class StatePoller:
                     self._settle(write, snapshot, now)
 
     def _read(self, source: StateSource, pending: Sequence[_Write]) -> _Snapshot:
+        snap = self._read_states(source, pending)
+        needing = [w for w in pending if _log_matters(w, snap)]
+        if needing:
+            self._read_logs(source, needing, snap)
+        return snap
+
+    def _read_states(self, source: StateSource, pending: Sequence[_Write]) -> _Snapshot:
         snap = _Snapshot()
         goals = {w.goal for w in pending}
         if goals & {Goal.CLUSTER_RUNNING, Goal.CLUSTER_GONE}:
@@ -225,7 +235,10 @@ class StatePoller:
                 self.calls += pages
             except NotFoundError:
                 snap.cluster_gone = True  # the cluster went, and its nodes with it
-        start = int(min(w.called_at for w in pending)) - LOG_MARGIN_S
+        return snap
+
+    def _read_logs(self, source: StateSource, needing: Sequence[_Write], snap: _Snapshot) -> None:
+        start = int(min(w.called_at for w in needing)) - LOG_MARGIN_S
         page = 1
         while True:
             self.calls += 1
@@ -233,7 +246,7 @@ class StatePoller:
                                            cluster_id=self.cluster_id, page_number=page, page_size=100)
             snap.logs.update((log.request_id, log.status) for log in logs.logs)
             if page * 100 >= logs.total_count or not logs.logs:
-                return snap
+                return
             page += 1
 
     def _settle(self, write: _Write, snap: _Snapshot, now: float) -> None:
@@ -265,6 +278,21 @@ class StatePoller:
             self.last_error = _short(exc)
 
 
+def _log_matters(write: _Write, snap: _Snapshot) -> bool:
+    """Whether this tick's states leave `write`'s outcome (or its recorded log status) to the log.
+
+    The log is read only then, which halves a long create's calls: a delete ends on a `Failed` log at
+    any tick; a node create consults it only once every listed node has settled (is a node not listed
+    lost?) and a cluster create only to record it at an end state.
+    """
+    if write.goal in (Goal.NODES_GONE, Goal.CLUSTER_GONE):
+        return True
+    if write.goal is Goal.CLUSTER_RUNNING:
+        return snap.cluster_gone or (snap.cluster is not None and snap.cluster.cluster_status in CLUSTER_END_STATES)
+    listed = [snap.nodes[i] for i in write.instance_ids if i in snap.nodes]
+    return all(n.status in NODE_END_STATES for n in listed)
+
+
 def _evaluate(write: _Write, snap: _Snapshot, log: str, elapsed: float) -> dict[str, Any] | None:
     """The `FinishedWrite` fields once `write` is settled (None: not yet); updates its summary."""
     if write.goal in (Goal.CLUSTER_RUNNING, Goal.CLUSTER_GONE):
@@ -273,7 +301,7 @@ def _evaluate(write: _Write, snap: _Snapshot, log: str, elapsed: float) -> dict[
             return {"outcome": done, "cluster_status": "gone"}
         status = snap.cluster.cluster_status if snap.cluster is not None else ""
         write.summary = f"cluster {status or 'not listed yet'}"
-        if write.goal is Goal.CLUSTER_RUNNING and status in ("running", "exception"):
+        if write.goal is Goal.CLUSTER_RUNNING and status in CLUSTER_END_STATES:
             return {"outcome": Outcome.SUCCESS if status == "running" else Outcome.FAILURE, "cluster_status": status}
         if write.goal is Goal.CLUSTER_GONE and log == "Failed":
             return {"outcome": Outcome.FAILURE, "cluster_status": status}
@@ -290,7 +318,7 @@ def _evaluate(write: _Write, snap: _Snapshot, log: str, elapsed: float) -> dict[
         return None
     running = tuple(n for n in nodes if n.status == "running")
     failed = tuple(n for n in nodes if n.status in FAILED_NODE_STATES)
-    write.settled = len(running) + len(failed)
+    write.settled = len(running) + len(failed)  # the nodes in NODE_END_STATES
     write.summary = f"{len(running)} of {len(write.instance_ids)} nodes running" + _counts(
         [n for n in nodes if n.status != "running"])
     lost = snap.cluster_gone or log in LOG_TERMINAL or elapsed > write.spec.not_found_grace_s

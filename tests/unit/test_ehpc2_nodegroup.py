@@ -95,6 +95,8 @@ def test_a_create_ends_partial_with_the_failed_nodes_and_their_reason() -> None:
     assert done.outcome is Outcome.PARTIAL and [n.id for n in done.running] == ["i-1"]
     assert [(n.id, n.reason) for n in done.failed] == [("i-2", "no stock")]
     assert any("1 of 2 nodes running, 1 exception" in t for t in seen)
+    # The log is read once, at the tick every node settled (it decides nothing before), and recorded.
+    assert src.calls == {"nodes": 2, "logs": 1, "cluster": 0} and done.log_status == "InProgress"
 
 
 def test_a_delete_ends_when_the_nodes_are_no_longer_listed() -> None:
@@ -102,6 +104,14 @@ def test_a_delete_ends_when_the_nodes_are_no_longer_listed() -> None:
     done = StateRegistry(seed=1).wait(src, "c", action="DeleteNodes", request_id="r1", goal=Goal.NODES_GONE,
                                       instance_ids=["i-1"], timeout_s=60)
     assert done.outcome is Outcome.SUCCESS and src.calls["nodes"] == 2
+    assert src.calls["logs"] == 2  # a Failed log would end a delete at any tick
+
+
+def test_a_delete_ends_failed_on_a_failed_log_while_nodes_are_listed() -> None:
+    src = FakeSource([[("i-1", "releasing")]], log="Failed")
+    done = StateRegistry(seed=1).wait(src, "c", action="DeleteNodes", request_id="r1", goal=Goal.NODES_GONE,
+                                      instance_ids=["i-1"], timeout_s=60)
+    assert done.outcome is Outcome.FAILURE and done.missing == ("i-1",) and src.calls["nodes"] == 1
 
 
 def test_an_unlisted_node_waits_for_the_log_before_counting_as_failed() -> None:
