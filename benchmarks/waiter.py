@@ -297,12 +297,18 @@ NODE_MODELS = {
     "uniform": "nodes turn running one after another, gaps 0.3-1.7x the mean (the 1.0 `uniform` steps)",
     "back": "the last node takes 55-75 % of the wait (the 1.0 `back` steps)",
     "heavy": "lognormal gaps between nodes (sigma 1; the 1.0 `heavy` steps)",
-    "batch": "all nodes boot together and turn running in the last 10 % of the wait (not tuned on)",
+    "batch": "all nodes boot together and turn running in the last 10 % of the wait (seen while designing "
+    "the parallel-nodes cap)",
     "straggler": "most nodes at 30-50 % of the wait, a tenth of them (at least one) at 80-100 % "
-    "(not tuned on)",
+    "(seen while designing the parallel-nodes cap)",
+    "waves": "2-4 waves of parallel boots (a quota or batch limit), wave j of k running in the last 10 % "
+    "of its j/k of the wait (not tuned on)",
+    "jitter": "all nodes boot together, each running at a common time x lognormal(sigma 0.25), the last "
+    "at the duration (not tuned on)",
 }
-"""Node-readiness models; the first three are the step profiles the shared schedule was tuned on."""
-UNTUNED_MODELS = ("batch", "straggler")
+"""Node-readiness models; the first three are the step profiles the shared schedule was tuned on, the
+next two were looked at while choosing the 2.0 parallel-nodes cap (`states._parallel_nodes_cap`)."""
+UNTUNED_MODELS = ("waves", "jitter")
 NODE_DURATIONS = [120.0, 300.0, 900.0]
 NODES = (4, 64)
 TF_V2_CREATE_TIMEOUT_S = 480.0
@@ -311,23 +317,26 @@ TF_V2_CREATE_TIMEOUT_S = 480.0
 
 TICK_CALLS_WHY = ("each of our ticks is 1 ListNodes, and ListCommonLogs only at the tick every listed node has "
                   "settled (it decides nothing for a create before), against 1 ListNodes per baseline poll; "
-                  "the calls we lose are the schedule's dense polls near each predicted node")
+                  "the calls we lose are dense polls, as each model says below")
+_CAP_CALLS = ("after the first node runs, a sleep reaches a quarter of the time since (the parallel-nodes cap, "
+              "`states._parallel_nodes_cap`), so nodes settling over a long spread are polled every few seconds")
 LOSS_REASONS = {
     "uniform": "at 900 s with few nodes the gaps are long: far from the predicted next node the poller "
     "sleeps up to 60 s (`max_delay_s`), and the last node's end, earlier than the model's low quantile, is "
-    "seen up to that late (p95); at 120 s the dense polls near each predicted node cost calls",
+    f"seen up to that late (p95); at 120 s, calls: {_CAP_CALLS}",
     "back": "the last node alone is 55-75 % of the wait: as in the 1.0 back-loaded cells, the model first "
     "expects it to be like the nodes before and polls densely where their like would end, then falls back "
-    "to the 9 s budget; calls 1.5-2.5x",
+    f"to the 9 s budget; calls: {_CAP_CALLS}",
     "heavy": "lognormal gaps: the last node's gap is often several times the median, past the window's "
-    "high quantile, and a far sleep of up to 60 s runs past its end (p95)",
-    "batch": "no node is running until the last 10 % of the wait: the schedule takes the first node for a "
-    "step in progress with N-1 like it to follow, so it sleeps a quarter of the time waited "
-    "(`in_step_trust`; at most 60 s) and catches the near-simultaneous end that late. The schedule's step "
-    "model does not fit nodes that boot in parallel: the model a real CreateNodes most likely follows "
-    "[INF]",
-    "straggler": "overshoot is lower, but the many nodes settling early keep the cadence dense (1.8 s near "
-    "each predicted node) before the long wait for the stragglers",
+    f"high quantile, and a far sleep runs past its end (p95); calls: {_CAP_CALLS}",
+    "batch": "calls: before any node runs, nothing is known and the wait polls at the 9 s latency budget "
+    "(Terraform every 10 s), then closely while the batch settles; the price of a p95 of 2-3 s",
+    "straggler": f"calls: {_CAP_CALLS} (30-50 % of the wait), then the stragglers are awaited at up to "
+    "a quarter of the time since the first node ran",
+    "waves": "p95: after a wave, the next one is a third to half of the wait away and sleeps grow to a "
+    "quarter of the time since the first node ran, so a later wave is seen that late; calls at 120/300 s: "
+    "the first wave's nodes are watched closely",
+    "jitter": f"calls: {_CAP_CALLS}; the nodes' spread is about half the wait",
 }
 """Why a model's cells lose to tf_cluster_v2 (from the poll traces; `simulate_nodes(...).poll_times_s`)."""
 
@@ -340,6 +349,11 @@ def ready_times(model: str, duration: float, seed: int) -> list[float]:
         return step_ends(model, total, n, rng)
     if model == "batch":
         times = [rng.uniform(0.9, 1.0) for _ in range(n)]
+    elif model == "waves":
+        k = rng.randint(2, 4)
+        times = [rng.uniform(j - 0.1, j) / k for j in (1 + i * k // n for i in range(n))]
+    elif model == "jitter":
+        times = [rng.lognormvariate(0.0, 0.25) for _ in range(n)]
     else:
         late = max(1, n // 10)
         times = [rng.uniform(0.3, 0.5) for _ in range(n - late)] + [rng.uniform(0.8, 1.0) for _ in range(late)]

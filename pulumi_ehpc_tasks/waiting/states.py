@@ -128,6 +128,8 @@ class _Write:
     summary: str = ""
     settled: int = 0
     unknown_attempts: int = 0
+    first_settled_at: float | None = None
+    """When a poll first saw one of its nodes settled (for `_parallel_nodes_cap`)."""
     finished: FinishedWrite | None = None
     error: BaseException | None = None
 
@@ -261,7 +263,10 @@ class StatePoller:
         write.estimate.observe(now, write.settled, write.total)
         if not write.estimate.known:
             write.unknown_attempts += 1
-        write.next_due = now + next_poll_delay(now, write.estimate, write.spec, self._rng, write.unknown_attempts)
+        delay = next_poll_delay(now, write.estimate, write.spec, self._rng, write.unknown_attempts)
+        if write.goal in (Goal.NODES_RUNNING, Goal.NODES_GONE):
+            delay = min(delay, _parallel_nodes_cap(write, now))
+        write.next_due = now + delay
 
     def _on_error(self, exc: Exception) -> None:
         now = self._clock()
@@ -276,6 +281,24 @@ class StatePoller:
                     if not write.done:
                         write.error = exc
             self.last_error = _short(exc)
+
+
+def _parallel_nodes_cap(write: _Write, now: float) -> float:
+    """The longest sleep a node wait allows, whatever the step model says.
+
+    [INF] A CreateNodes (or DeleteNodes) works on its nodes in parallel: they boot together and the first
+    to run says the rest are near, unlike a 1.0 task's first step, after which the others follow. So the
+    step model (settled nodes as steps) is held to two bounds. Before any node has settled nothing is
+    known: only the latency budget holds, as for a 1.0 step that outlasted its model. After the first
+    settled, the rest are expected within a spread like the one seen so far: a sleep reaches
+    `in_step_trust` times the time since then.
+    """
+    spec = write.spec
+    if write.settled == 0:
+        return min(spec.latency_cap_s, max(spec.near_delay_s, spec.early_growth * (now - write.started_at)))
+    if write.first_settled_at is None:
+        write.first_settled_at = now
+    return max(spec.near_delay_s, spec.in_step_trust * (now - write.first_settled_at))
 
 
 def _log_matters(write: _Write, snap: _Snapshot) -> bool:

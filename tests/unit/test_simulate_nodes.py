@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from pulumi_ehpc_tasks.waiting import simulate_nodes
@@ -34,3 +36,21 @@ def test_rejects_an_empty_or_negative_timeline() -> None:
         simulate_nodes([])
     with pytest.raises(ValueError):
         simulate_nodes([-1.0])
+
+
+def test_nodes_booting_together_are_watched_at_the_latency_budget_then_closely() -> None:
+    from pulumi_ehpc_tasks.waiting import DEFAULT_POLL_SPEC as spec
+
+    # 16 nodes boot together and turn running between 200 s and 212 s: nothing settles before 200 s.
+    ready = [200.0 + 0.75 * i for i in range(16)]
+    result = simulate_nodes(ready, seed=5)
+    polls = [0.0, *result.poll_times_s]
+    gaps = [(b, b - a) for a, b in itertools.pairwise(polls)]
+    # Before any node runs, no sleep exceeds the latency budget (the step model alone sleeps up to
+    # a quarter of the time waited there, 50 s at 200 s).
+    assert all(gap <= spec.latency_cap_s + 1e-9 for at, gap in gaps if at <= 200.0)
+    first = next(at for at in polls if at >= 200.0)
+    # After the first node runs, a sleep reaches a quarter of the time since (at least the near cadence).
+    assert all(gap <= max(spec.near_delay_s, spec.in_step_trust * (at - gap - first)) + 1e-9
+               for at, gap in gaps if at - gap > first)
+    assert result.latency_s <= spec.near_delay_s + spec.in_step_trust * (212.0 - first)
