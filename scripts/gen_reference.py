@@ -197,8 +197,11 @@ RESOURCES = (
 WAITS_2 = (
     "E-HPC 2.0 has no ListTasks: a write is done when the resources it wrote settle. One state poller per "
     "(endpoint, identity, cluster) serves every wait on the cluster: a tick reads ListNodes (every page), "
-    "GetCluster (when a cluster waits), and ListCommonLogs (the cluster's operation logs, by RequestId), on "
-    "the 1.0 waiter's adaptive schedule; each wait ends at its deadline (`timeouts`) with nothing cancelled."
+    "GetCluster (when a cluster waits), and ListCommonLogs (the cluster's operation logs, by RequestId) only "
+    "when a wait's outcome turns on it, on the 1.0 waiter's adaptive schedule; a node wait sleeps no longer "
+    "than the 9 s latency budget before any of its nodes settles, and after that at most a quarter of the "
+    "time since the first did (nodes boot in parallel); each wait ends at its deadline (`timeouts`) with "
+    "nothing cancelled."
 )
 """What every 2.0 wait does (waiting/states.py), said once above the 2.0 resources."""
 
