@@ -233,7 +233,8 @@ def test_single_wait_call_budget() -> None:
     source = ScriptedSource(clock, {"t-1": _stepped(120, 20)})
     done = wait_for_task(source, CLUSTER, "t-1", timeout_s=600, registry=_registry(clock))
     assert done.ok
-    assert len(source.calls) <= 10
+    # Terraform alicloud's cadence (5, 8, 14 s, then every 10 s) would take 13 polls.
+    assert len(source.calls) <= 12
     assert all(c["task_id"] == "t-1" for c in source.calls)
 
 
