@@ -82,7 +82,10 @@ class TaskState:
 class ClusterPoller:
     """Shared poll loop state for one cluster; thread-safe."""
 
-    def __init__(self, cluster_id: str, *, clock: Clock, rng: random.Random | None = None) -> None:
+    def __init__(self, cluster_id: str, *, clock: Clock, rng: random.Random | None = None,
+                 spec: PollSpec | None = None) -> None:
+        """`spec`: one schedule tuning for every task (simulations try tunings with it); by default each
+        task's type picks its own (`spec_for`)."""
         self.cluster_id = cluster_id
         self.clock = clock
         self.cond = threading.Condition()
@@ -91,6 +94,7 @@ class ClusterPoller:
         self.driver_alive = False
         """Whether a registry thread drives this poller (set and cleared under the registry's lock)."""
         self._rng = rng or random.Random()
+        self._spec = spec
         self._tasks: dict[str, TaskState] = {}
         self._sources: list[TaskSource] = []
         self._hold_until = 0.0
@@ -107,7 +111,8 @@ class ClusterPoller:
             state = self._tasks.get(task_id)
             if state is None:
                 now = self.clock.now()
-                state = TaskState(task_id, now, StepEstimate(now), now + DEFAULT_POLL_SPEC.first_delay_s)
+                first = (self._spec or DEFAULT_POLL_SPEC).first_delay_s
+                state = TaskState(task_id, now, StepEstimate(now), now + first)
                 self._tasks[task_id] = state
             state.waits.append(handle)
             self._sources.append(source)
@@ -207,7 +212,7 @@ class ClusterPoller:
         if outcome is not Outcome.PENDING:
             state.finished = FinishedTask(self.cluster_id, task, outcome, now - state.started_at)
             return
-        state.spec = spec_for(task.task_type)
+        state.spec = self._spec or spec_for(task.task_type)
         state.estimate.observe(now, task.current_step, task.total_steps)
         if not state.estimate.known:
             state.unknown_attempts += 1

@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .poller import ClusterPoller
+from .schedule import PollSpec
 from .states import LISTED_PAGE_SIZE, Goal, StatePoller, _Write
 
 __all__ = ["ManySimResult", "SimResult", "VirtualClock", "simulate", "simulate_many", "simulate_nodes"]
@@ -146,12 +147,12 @@ class _Run:
     horizon: float
 
 
-def _run(timelines: dict[str, list[float]], task_type: str, seed: int) -> _Run:
+def _run(timelines: dict[str, list[float]], task_type: str, seed: int, spec: PollSpec | None = None) -> _Run:
     """Drive one poller as its thread would, jumping the clock to each due tick. Each wait ends, and
     leaves the poller, as soon as its task is seen terminal, as a real wait does."""
     clock = VirtualClock()
     source = _TimelineSource(clock, timelines, task_type)
-    poller = ClusterPoller(_CLUSTER, clock=clock, rng=random.Random(seed))
+    poller = ClusterPoller(_CLUSTER, clock=clock, rng=random.Random(seed), spec=spec)
     handles = {tid: poller.add_wait(tid, source, lambda: None) for tid in timelines}
     run = _Run({}, 0, [], max(e[-1] for e in timelines.values()) + _HORIZON_S)
     while handles:
@@ -173,22 +174,23 @@ def _run(timelines: dict[str, list[float]], task_type: str, seed: int) -> _Run:
 
 
 def simulate_many(timelines: Sequence[Sequence[float]], *, task_type: str = "AddComputes",
-                  seed: int = 0) -> ManySimResult:
+                  seed: int = 0, spec: PollSpec | None = None) -> ManySimResult:
     """Wait on every timeline at once (all tasks created at time 0, in order) through one poller."""
     ends = {f"sim-{i:05d}": _check_timeline(t, None) for i, t in enumerate(timelines)}
-    run = _run(ends, task_type, seed)
+    run = _run(ends, task_type, seed, spec)
     return ManySimResult(tuple(run.detected.get(t, run.horizon) - e[-1] for t, e in ends.items()), run.calls)
 
 
 def simulate(step_ends: Sequence[float], *, task_type: str = "AddComputes", total_steps: int | None = None,
-             seed: int = 0) -> SimResult:
+             seed: int = 0, spec: PollSpec | None = None) -> SimResult:
     """Wait on one task whose steps end at `step_ends` (seconds from its start) with the real poller.
 
     `total_steps` is what `ListTasks` reports as `TotalSteps` (default: the timeline's length; it must
-    match). `task_type` picks the per-type schedule (`POLL_SPECS`); `seed` the schedule's jitter.
+    match). `task_type` picks the per-type schedule (`POLL_SPECS`) unless `spec` gives one (a tuning to
+    try, e.g. `dataclasses.replace(DEFAULT_POLL_SPEC, near_delay_s=2.5)`); `seed` the schedule's jitter.
     """
     ends = _check_timeline(step_ends, total_steps)
-    run = _run({"sim-00000": ends}, task_type, seed)
+    run = _run({"sim-00000": ends}, task_type, seed, spec)
     detected = run.detected.get("sim-00000", run.horizon)
     return SimResult(detected - ends[-1], run.calls, ends[-1], tuple(run.polls))
 

@@ -3,6 +3,7 @@ as its observations reach. Behaviour, checked through the simulation (virtual ti
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 
@@ -95,3 +96,13 @@ def test_heavy_tailed_steps_are_mostly_detected_within_the_latency_budget() -> N
         latencies.append(simulate(ends, seed=rng.randrange(1000)).latency_s)
     within = sum(lat <= SPEC.latency_cap_s for lat in latencies)
     assert within >= 90  # the budget holds for the p90 at least, though no step is like the others
+
+
+def test_simulate_runs_a_tuning_given_as_spec() -> None:
+    ends = _equal(300, 30)
+    own = dataclasses.replace(SPEC, first_delay_s=3.0, near_delay_s=4.0)
+    default, tuned = simulate(ends), simulate(ends, spec=own)
+    assert default.poll_times_s[0] == SPEC.first_delay_s and tuned.poll_times_s[0] == 3.0
+    assert min(b - a for a, b in itertools.pairwise(default.poll_times_s)) < 2.0
+    assert min(b - a for a, b in itertools.pairwise(tuned.poll_times_s)) >= 4.0 - 1e-9
+    assert tuned.calls < default.calls
