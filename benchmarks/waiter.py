@@ -871,8 +871,30 @@ def chart(res: dict[str, Any], path: Path) -> None:
         axes[1][2].set_title("real time: calls for N concurrent waits")
         for ax in axes[1][3:]:
             ax.axis("off")
+    if realtime and "frontier" in res:
+        frontier_chart(axes[1][3], res["frontier"], cells)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
+
+
+def frontier_chart(ax: Any, f: dict[str, Any], cells: dict[str, Any]) -> None:
+    """Each knob setting: back-loaded calls against Terraform's, by uniform's worst p95 at 300/1200 s."""
+    default = {k: getattr(DEFAULT_POLL_SPEC, k) for k in FRONTIER_KNOBS}
+    uniform = [k for k in FRONTIER_CELLS if k.startswith("uniform/") and not k.endswith("/60")]
+    for i, key in enumerate(k for k in FRONTIER_CELLS if k.startswith("back/")):
+        tf = cells[key]["tf_alicloud"]["calls_per_task"]
+        xs = [r["cells"][key]["calls_per_task"] / tf for r in f["rows"]]
+        ys = [max(r["cells"][k]["p95_latency_s"] for k in uniform) for r in f["rows"]]
+        ax.scatter(xs, ys, color=f"C{i}", label=key, s=14)
+        d = next(j for j, r in enumerate(f["rows"]) if r["knobs"] == default)
+        ax.scatter([xs[d]], [ys[d]], color=f"C{i}", marker="*", s=120, edgecolors="black")
+    ax.axvline(1.0, color="grey", linestyle="--")
+    ax.axhline(2.0, color="grey", linestyle="--")
+    ax.axis("on")
+    ax.set_title("trade-off: 18 knob settings (* default)", fontsize=8)
+    ax.set_xlabel("back-loaded calls / Terraform's (target <= 1)")
+    ax.set_ylabel("uniform p95 s, worst of 300/1200 (target <= 2)")
+    ax.legend(fontsize=7)
 
 
 def main(argv: list[str] | None = None) -> int:
