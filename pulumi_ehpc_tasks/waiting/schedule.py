@@ -25,7 +25,9 @@ its own low quantile and the steps left be short (quantile `low_z` of their sum)
   `early_growth` times the time waited, so a short task is not looked at every 9 s);
 - once the step in progress outlasts the model's high quantile, polls at the latency budget: the
   model was wrong about this step, the budget is all that is left to trust;
-- past `high`, widens slowly, up to the latency budget.
+- as the step in progress lasts, `high` moves out with it (a step that has lasted x may last x times its
+  high spread), so the window's cadence widens with it, up to the latency budget; only while polls do
+  not see the task (no observation moves `high`) does a wait run past `high`, and then it widens slowly.
 
 Tuned with `benchmarks/waiter.py` on step profiles unlike each other (uniform, front- and back-loaded,
 heavy-tailed, stalled) on tuning seeds, reported on others; the simulation (`simulate.py`) runs this code.
@@ -95,7 +97,8 @@ class PollSpec:
     landing: float = 1.0
     """Where the first poll of the window lands after `low`, in cadences."""
     overdue_growth: float = 0.05
-    """Past `high` the interval grows by this fraction of the overdue time."""
+    """Past `high` the interval grows by this fraction of the overdue time (only while polls do not see
+    the task: each observation moves `high` past the time it was made)."""
     unknown_growth: float = 1.6
     """Backoff factor while nothing is known (no steps reported, task not visible)."""
     jitter: float = 0.1
