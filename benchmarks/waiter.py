@@ -654,6 +654,8 @@ def pct(xs: list[float], q: float) -> float:
 MIX_SIMULATED = 2000
 """Timelines per duration of the real-time mix run through the simulation: a p95 of 24 samples is
 about their second worst, so the real-time targets are also judged on these."""
+MIX_SEEDS_START = 10_000
+"""Their seeds start here: `window_polls_min` was chosen on seeds 0-1999 of this mix."""
 
 
 def mix_simulated(mix: list[tuple[float, int]], count: int) -> dict[str, Any]:
@@ -661,7 +663,7 @@ def mix_simulated(mix: list[tuple[float, int]], count: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for d, n in mix:
         runs: dict[str, list[tuple[float, int]]] = {s: [] for s in STRATEGIES}
-        for seed in range(count):
+        for seed in range(MIX_SEEDS_START, MIX_SEEDS_START + count):
             rng = random.Random(seed)
             ends = step_ends(REALTIME_PROFILE, d * rng.uniform(0.85, 1.15), n, rng)
             r = simulate(ends, seed=seed)
@@ -817,8 +819,9 @@ def realtime_markdown(res: dict[str, Any]) -> list[str]:
     sim = res["mix_simulated"]
     lines += [
         "",
-        f"The same mix simulated (`simulate`, {sim['timelines']} timelines per duration, every strategy on the "
-        "same ones; p95 latency s / calls per task):",
+        f"The same mix simulated (`simulate`, {sim['timelines']} timelines per duration from seed "
+        f"{MIX_SEEDS_START}, not the tuning ones; every strategy on the same timelines; p95 latency s / calls "
+        "per task):",
         "",
         "| duration | " + " | ".join(STRATEGIES) + " |",
         "|---|" + "---|" * len(STRATEGIES),
