@@ -192,11 +192,7 @@ def grid(seeds: range) -> dict[str, Any]:
                 for name in BASELINES:
                     runs[name].append(cadence_wait(name, ends, random.Random(seed)))
             cells[f"{profile}/{int(duration)}"] = {
-                name: {
-                    "p50_latency_s": round(pct([x for x, _ in rs], 0.5), 2),
-                    "p95_latency_s": round(pct([x for x, _ in rs], 0.95), 2),
-                    "calls_per_task": round(statistics.mean(c for _, c in rs), 2),
-                }
+                name: {"p50_latency_s": round(pct([x for x, _ in rs], 0.5), 2), **latency_calls(rs)}
                 for name, rs in runs.items()
             }
     rate = simulated / max(1e-9, cpu)
@@ -231,7 +227,7 @@ def grid_targets(g: dict[str, Any], conc: dict[str, Any]) -> list[tuple[str, boo
     out = []
     for key, cell in g["cells"].items():
         ours, tf = cell["ours"], cell["tf_alicloud"]
-        ok = cell_meets(f"terraform:{key}", ours["p95_latency_s"], ours["calls_per_task"], tf)
+        ok = beats_terraform(ours["p95_latency_s"], ours["calls_per_task"], tf)
         out.append((f"{key}: p95 < Terraform's and calls <= Terraform's", ok,
                     f"p95 {ours['p95_latency_s']} vs {tf['p95_latency_s']} s, "
                     f"calls {ours['calls_per_task']} vs {tf['calls_per_task']}"))
@@ -241,7 +237,7 @@ def grid_targets(g: dict[str, Any], conc: dict[str, Any]) -> list[tuple[str, boo
     for key, cell in g["cells"].items():
         if key.startswith("uniform/"):
             ours, tf = cell["ours"], cell["tf_alicloud"]
-            ok = cell_meets(f"uniform:{key}", ours["p95_latency_s"], ours["calls_per_task"], tf)
+            ok = meets_uniform(ours["p95_latency_s"], ours["calls_per_task"], tf)
             out.append((f"{key}: p95 <= 2 s and calls <= 0.75x Terraform's", ok,
                         f"p95 {ours['p95_latency_s']} s, calls {ours['calls_per_task']} vs "
                         f"0.75x{tf['calls_per_task']} = {0.75 * tf['calls_per_task']:.2f}"))
@@ -308,10 +304,10 @@ def frontier_evidence(f: dict[str, Any] | None, key: str, g: dict[str, Any]) -> 
     text = (f"; of the {len(f['rows'])} knob settings in the trade-off table, {meets} meet this cell's "
             f"targets, and the cheapest gets {calls} calls ({calls / tf:.2f}x Terraform's) at p95 {p95} s")
     if meets and not key.startswith("uniform/"):
-        # What those settings cost the uniform cells' 2 s p95 (the 60 s cell misses it on calls anyway).
-        uniform = [k for k in FRONTIER_CELLS if k.startswith("uniform/") and not k.endswith("/60")]
-        best = min(max(r["cells"][k]["p95_latency_s"] for k in uniform) for r in f["rows"] if r["cells"][key]["meets"])
-        text += f"; the best of those leaves a uniform p95 of {best} s at {' or '.join(k[8:] for k in uniform)} s"
+        best = min(max(r["cells"][k]["p95_latency_s"] for k in FRONTIER_UNIFORM_P95)
+                   for r in f["rows"] if r["cells"][key]["meets"])
+        at = " or ".join(k.split("/")[1] for k in FRONTIER_UNIFORM_P95)
+        text += f"; the best of those leaves a uniform p95 of {best} s at {at} s"
     return text
 
 
@@ -319,22 +315,28 @@ def frontier_evidence(f: dict[str, Any] | None, key: str, g: dict[str, Any]) -> 
 FRONTIER_KNOBS = {"near_delay_s": (1.8, 2.2, 2.6), "window_share_s": (8.0, 12.0, 16.0), "latency_cap_s": (9.0, 9.5)}
 """Knobs that trade latency for calls: the densest cadence, the polls a window may cost, the budget."""
 FRONTIER_CELLS = [f"{p}/{int(d)}" for p in ("uniform", "back") for d in GRID_DURATIONS]
+FRONTIER_BACK = [k for k in FRONTIER_CELLS if k.startswith("back/")]
+FRONTIER_UNIFORM_P95 = [k for k in FRONTIER_CELLS if k.startswith("uniform/") and not k.endswith("/60")]
+"""The uniform cells whose 2 s p95 the back-loaded cells trade against (the 60 s one misses on calls)."""
+DEFAULT_KNOBS = {k: getattr(DEFAULT_POLL_SPEC, k) for k in FRONTIER_KNOBS}
 LAST_STEP_WINDOW = 2.2
 """Mean steps after the last step began within which a step like the earlier ones ends (0.3-1.7x)."""
 
 
-def cell_meets(target: str, p95: float, calls: float, tf: dict[str, float]) -> bool:
-    """Whether a cell meets a target of the grid: `terraform:CELL` (lower p95 than Terraform's cadence,
-    no more calls), `uniform:CELL` (p95 <= 2 s, calls <= 0.75x Terraform's) or `both:CELL` (the
-    Terraform one, and for a uniform cell the uniform one too)."""
-    kind, key = target.split(":")
-    terraform = p95 < tf["p95_latency_s"] and calls <= tf["calls_per_task"]
-    uniform = p95 <= 2.0 and calls <= 0.75 * tf["calls_per_task"]
-    if kind == "terraform":
-        return terraform
-    if kind == "uniform":
-        return uniform
-    return terraform and (uniform or not key.startswith("uniform/"))
+def beats_terraform(p95: float, calls: float, tf: dict[str, float]) -> bool:
+    """Every cell's target: lower p95 than Terraform's cadence, and no more calls."""
+    return p95 < tf["p95_latency_s"] and calls <= tf["calls_per_task"]
+
+
+def meets_uniform(p95: float, calls: float, tf: dict[str, float]) -> bool:
+    """The uniform cells' target besides: p95 <= 2 s, calls <= 0.75x Terraform's."""
+    return p95 <= 2.0 and calls <= 0.75 * tf["calls_per_task"]
+
+
+def latency_calls(rs: list[tuple[float, int]]) -> dict[str, float]:
+    """p95 detection latency and mean calls of (latency, calls) samples, as the tables show them."""
+    return {"p95_latency_s": round(pct([x for x, _ in rs], 0.95), 2),
+            "calls_per_task": round(statistics.mean(c for _, c in rs), 2)}
 
 
 def frontier(seeds: range, g: dict[str, Any]) -> dict[str, Any]:
@@ -343,22 +345,26 @@ def frontier(seeds: range, g: dict[str, Any]) -> dict[str, Any]:
     timelines = {key: [timeline(key.split("/")[0], float(key.split("/")[1]), s) for s in seeds]
                  for key in FRONTIER_CELLS}
     rows = []
+    default_polls: dict[str, list[tuple[float, ...]]] = {}
     for values in itertools.product(*FRONTIER_KNOBS.values()):
         knobs = dict(zip(FRONTIER_KNOBS, values, strict=True))
         spec = dataclasses.replace(DEFAULT_POLL_SPEC, **knobs)
         cells = {}
         for key, lines in timelines.items():
             rs = [simulate(t, seed=s, spec=spec) for s, t in zip(seeds, lines, strict=True)]
-            p95 = round(pct([r.latency_s for r in rs], 0.95), 2)
-            calls = round(statistics.mean(r.calls for r in rs), 2)
-            cells[key] = {"p95_latency_s": p95, "calls_per_task": calls,
-                          "meets": cell_meets(f"both:{key}", p95, calls, g["cells"][key]["tf_alicloud"])}
+            cell: dict[str, Any] = latency_calls([(r.latency_s, r.calls) for r in rs])
+            tf = g["cells"][key]["tf_alicloud"]
+            p95, calls = cell["p95_latency_s"], cell["calls_per_task"]
+            cell["meets"] = beats_terraform(p95, calls, tf) and (
+                not key.startswith("uniform/") or meets_uniform(p95, calls, tf))
+            cells[key] = cell
+            if knobs == DEFAULT_KNOBS:
+                default_polls[key] = [r.poll_times_s for r in rs]
         rows.append({"knobs": knobs, "cells": cells})
     split = {}
-    for key in (k for k in FRONTIER_CELLS if k.startswith("back/")):
+    for key in FRONTIER_BACK:
         parts = []
-        for s, ends in zip(seeds, timelines[key], strict=True):
-            polls = simulate(ends, seed=s).poll_times_s
+        for ends, polls in zip(timelines[key], default_polls[key], strict=True):
             last = ends[-2]
             near = last + LAST_STEP_WINDOW * last / (len(ends) - 1)
             parts.append((sum(t < last for t in polls), sum(last <= t < near for t in polls),
@@ -369,7 +375,6 @@ def frontier(seeds: range, g: dict[str, Any]) -> dict[str, Any]:
 
 
 def frontier_markdown(f: dict[str, Any], g: dict[str, Any]) -> list[str]:
-    default = {k: getattr(DEFAULT_POLL_SPEC, k) for k in FRONTIER_KNOBS}
     lines = [
         "## The trade-off behind the back-loaded misses (same seeds)",
         "",
@@ -395,19 +400,17 @@ def frontier_markdown(f: dict[str, Any], g: dict[str, Any]) -> list[str]:
         "|" + "---|" * (len(FRONTIER_KNOBS) + len(FRONTIER_CELLS)),
     ]
     for row in f["rows"]:
-        mark = " (default)" if row["knobs"] == default else ""
+        mark = " (default)" if row["knobs"] == DEFAULT_KNOBS else ""
         knobs = " | ".join(f"{v:g}" for v in row["knobs"].values())
         cells = " | ".join(f"{c['p95_latency_s']} / {c['calls_per_task']}{' *' if c['meets'] else ''}"
                            for c in row["cells"].values())
         lines.append(f"| {knobs}{mark} | {cells} |")
-    back = [k for k in FRONTIER_CELLS if k.startswith("back/")]
-    uniform_p95 = [k for k in FRONTIER_CELLS if k.startswith("uniform/") and not k.endswith("/60")]
-    both = [r for r in f["rows"] if all(r["cells"][k]["meets"] for k in back)
-            and all(r["cells"][k]["p95_latency_s"] <= 2.0 for k in uniform_p95)]
+    both = [r for r in f["rows"] if all(r["cells"][k]["meets"] for k in FRONTIER_BACK)
+            and all(r["cells"][k]["p95_latency_s"] <= 2.0 for k in FRONTIER_UNIFORM_P95)]
     best = {k: min(r["cells"][k]["calls_per_task"] / g["cells"][k]["tf_alicloud"]["calls_per_task"]
-                   for r in f["rows"]) for k in back}
+                   for r in f["rows"]) for k in FRONTIER_BACK}
     lines += ["", f"Settings that meet every back-loaded target with a uniform p95 <= 2 s at "
-              f"{' and '.join(k.split('/')[1] for k in uniform_p95)} s: {len(both)} of {len(f['rows'])}. "
+              f"{' and '.join(k.split('/')[1] for k in FRONTIER_UNIFORM_P95)} s: {len(both)} of {len(f['rows'])}. "
               "Fewest back-loaded calls of any setting, against Terraform's: "
               + ", ".join(f"{k} {v:.2f}x" for k, v in best.items()) + "."]
     return lines
@@ -670,9 +673,7 @@ def mix_simulated(mix: list[tuple[float, int]], count: int) -> dict[str, Any]:
             runs["ours"].append((r.latency_s, r.calls))
             for name in BASELINES:
                 runs[name].append(cadence_wait(name, ends, random.Random(seed)))
-        out[str(int(d))] = {name: {"p95_latency_s": round(pct([x for x, _ in rs], 0.95), 2),
-                                   "calls_per_task": round(statistics.mean(c for _, c in rs), 2)}
-                            for name, rs in runs.items()}
+        out[str(int(d))] = {name: latency_calls(rs) for name, rs in runs.items()}
     return {"timelines": count, "by_duration": out}
 
 
@@ -882,14 +883,12 @@ def chart(res: dict[str, Any], path: Path) -> None:
 
 def frontier_chart(ax: Any, f: dict[str, Any], cells: dict[str, Any]) -> None:
     """Each knob setting: back-loaded calls against Terraform's, by uniform's worst p95 at 300/1200 s."""
-    default = {k: getattr(DEFAULT_POLL_SPEC, k) for k in FRONTIER_KNOBS}
-    uniform = [k for k in FRONTIER_CELLS if k.startswith("uniform/") and not k.endswith("/60")]
-    for i, key in enumerate(k for k in FRONTIER_CELLS if k.startswith("back/")):
+    for i, key in enumerate(FRONTIER_BACK):
         tf = cells[key]["tf_alicloud"]["calls_per_task"]
         xs = [r["cells"][key]["calls_per_task"] / tf for r in f["rows"]]
-        ys = [max(r["cells"][k]["p95_latency_s"] for k in uniform) for r in f["rows"]]
+        ys = [max(r["cells"][k]["p95_latency_s"] for k in FRONTIER_UNIFORM_P95) for r in f["rows"]]
         ax.scatter(xs, ys, color=f"C{i}", label=key, s=14)
-        d = next(j for j, r in enumerate(f["rows"]) if r["knobs"] == default)
+        d = next(j for j, r in enumerate(f["rows"]) if r["knobs"] == DEFAULT_KNOBS)
         ax.scatter([xs[d]], [ys[d]], color=f"C{i}", marker="*", s=120, edgecolors="black")
     ax.axvline(1.0, color="grey", linestyle="--")
     ax.axhline(2.0, color="grey", linestyle="--")

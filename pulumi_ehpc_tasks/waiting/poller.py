@@ -111,8 +111,8 @@ class ClusterPoller:
             state = self._tasks.get(task_id)
             if state is None:
                 now = self.clock.now()
-                first = (self._spec or DEFAULT_POLL_SPEC).first_delay_s
-                state = TaskState(task_id, now, StepEstimate(now), now + first)
+                spec = self._spec or DEFAULT_POLL_SPEC  # the task type's, once a poll has seen it
+                state = TaskState(task_id, now, StepEstimate(now), now + spec.first_delay_s, spec)
                 self._tasks[task_id] = state
             state.waits.append(handle)
             self._sources.append(source)
@@ -212,7 +212,8 @@ class ClusterPoller:
         if outcome is not Outcome.PENDING:
             state.finished = FinishedTask(self.cluster_id, task, outcome, now - state.started_at)
             return
-        state.spec = self._spec or spec_for(task.task_type)
+        if self._spec is None:
+            state.spec = spec_for(task.task_type)
         state.estimate.observe(now, task.current_step, task.total_steps)
         if not state.estimate.known:
             state.unknown_attempts += 1
